@@ -1,0 +1,107 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-kube-proxy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swift-kube-proxy", targets: ["swift-kube-proxy"]),
+        .library(name: "KubeProxyModel", targets: ["KubeProxyModel"]),
+        .library(name: "KubeProxyCore", targets: ["KubeProxyCore"]),
+        .library(name: "IPTablesRules", targets: ["IPTablesRules"]),
+        .library(name: "PacketTracer", targets: ["PacketTracer"]),
+        .library(name: "KubeProxyTesting", targets: ["KubeProxyTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // Pure: Kubernetes objects, configuration and domain values.
+        .target(
+            name: "KubeProxyModel",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Pure: change tracking, endpoint selection, proxy state, chain names.
+        .target(
+            name: "KubeProxyCore",
+            dependencies: ["KubeProxyModel", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // Pure: ProxyState -> iptables-restore payload; the restore-text model.
+        .target(
+            name: "IPTablesRules",
+            dependencies: ["KubeProxyCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Pure: walks a compiled ruleset with one packet.
+        .target(
+            name: "PacketTracer",
+            dependencies: ["IPTablesRules"],
+            swiftSettings: swiftSettings
+        ),
+        // Side effects: iptables-restore, conntrack, sysctls, interface addresses.
+        .target(
+            name: "KubeProxyKernel",
+            dependencies: [
+                "IPTablesRules",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Orchestration: the Proxier actor and the sync loop.
+        .target(
+            name: "KubeProxyRuntime",
+            dependencies: [
+                "KubeProxyKernel", "IPTablesRules", "KubeProxyCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Shipped test support: fake kernel, recording runner, upstream normaliser.
+        .target(
+            name: "KubeProxyTesting",
+            dependencies: ["KubeProxyKernel", "IPTablesRules"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "swift-kube-proxy",
+            dependencies: [
+                "KubeProxyRuntime", "PacketTracer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeProxyModelTests",
+            dependencies: ["KubeProxyModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeProxyCoreTests",
+            dependencies: ["KubeProxyCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IPTablesRulesTests",
+            dependencies: ["IPTablesRules", "PacketTracer", "KubeProxyTesting", "KubeProxyRuntime"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelTests",
+            dependencies: ["KubeProxyKernel", "KubeProxyTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,23 @@
+/// The result of compiling one sync: the restore payload and the facts the proxier records.
+public struct IPTablesSyncPlan: Hashable, Sendable {
+    /// The text for `iptables-restore --noflush --counters`: `*filter … COMMIT` then `*nat … COMMIT`.
+    public var payload: String
+    /// Whether every service's chains were written.
+    public var isFull: Bool
+    /// The nat chains this state uses (written or not); anything else with a service prefix is stale.
+    public var activeNATChains: Set<String>
+    /// Stale chains this payload flushes and deletes.
+    public var deletedChains: [String]
+    /// Number of filter rules (`kubeproxy_sync_proxy_rules_iptables_total{table="filter"}`).
+    public var filterRuleCount: Int
+    /// nat rules written in this payload (`…_iptables_last{table="nat"}`).
+    public var natRulesWritten: Int
+    /// nat rules of the whole state (`…_iptables_total{table="nat"}`).
+    public var natRuleTotal: Int
+    /// Whether endpoint-rule comments were dropped (more than the threshold of endpoints).
+    public var largeClusterMode: Bool
+    /// Service ports whose internal traffic has no local endpoint.
+    public var noLocalEndpointsInternal: Int
+    /// Service ports whose external traffic has no local endpoint.
+    public var noLocalEndpointsExternal: Int
+}

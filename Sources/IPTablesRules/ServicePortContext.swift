@@ -1,0 +1,246 @@
+import Foundation
+import KubeProxyCore
+import KubeProxyModel
+
+/// Writes the rules of one Service port at a time, remembering what a sync needs across ports:
+/// the chains in use, the no-local-endpoint counts and the probability strings.
+struct ServicePortContext {
+    let options: IPTablesCompilerOptions
+    let isIPv6: Bool
+    let largeClusterMode: Bool
+    private(set) var activeNATChains = Set<String>()
+    private(set) var noLocalEndpointsInternal = 0
+    private(set) var noLocalEndpointsExternal = 0
+    private var probabilities: [Int: String] = [:]
+
+    init(options: IPTablesCompilerOptions, isIPv6: Bool, largeClusterMode: Bool) {
+        self.options = options
+        self.isIPv6 = isIPv6
+        self.largeClusterMode = largeClusterMode
+    }
+
+    typealias C = IPTablesCompiler
+
+    /// Writes every rule of `svc`; its own chains go to the skipped buffers unless `writeChains`.
+    mutating func write(_ svc: ServicePortInfo, selection: EndpointSelection, into out: inout IPTablesCompiler.Buffers, writeChains: Bool) {
+        let name = svc.name
+        let s = name.description
+        let p = svc.protocol.lowercased
+        let port = String(svc.port)
+        let hasEndpoints = selection.hasAnyEndpoints
+
+        let clusterPolicyChain = ChainNames.serviceChain(name)
+        let localPolicyChain = ChainNames.localChain(name)
+        let externalTrafficChain = ChainNames.externalChain(name)
+        let fwChain = ChainNames.firewallChain(name)
+
+        for ep in selection.allReachableEndpoints { activeNATChains.insert(ChainNames.endpointChain(name, endpoint: ep.description)) }
+        let usesClusterPolicyChain = !selection.clusterEndpoints.isEmpty && svc.usesClusterEndpoints
+        if usesClusterPolicyChain { activeNATChains.insert(clusterPolicyChain) }
+        let usesLocalPolicyChain = !selection.localEndpoints.isEmpty && svc.usesLocalEndpoints
+        if usesLocalPolicyChain { activeNATChains.insert(localPolicyChain) }
+
+        var internalTrafficChain = clusterPolicyChain
+        var hasInternalEndpoints = hasEndpoints
+        if svc.internalPolicyLocal {
+            internalTrafficChain = localPolicyChain
+            if selection.localEndpoints.isEmpty { hasInternalEndpoints = false }
+        }
+        var externalPolicyChain = clusterPolicyChain
+        var hasExternalEndpoints = hasEndpoints
+        if svc.externalPolicyLocal {
+            externalPolicyChain = localPolicyChain
+            if selection.localEndpoints.isEmpty { hasExternalEndpoints = false }
+        }
+        let usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible
+        if usesExternalTrafficChain { activeNATChains.insert(externalTrafficChain) }
+        var loadBalancerTrafficChain = externalTrafficChain
+        let usesFWChain = hasEndpoints && !svc.loadBalancerVIPs.isEmpty && !svc.loadBalancerSourceRanges.isEmpty
+        if usesFWChain {
+            activeNATChains.insert(fwChain)
+            loadBalancerTrafficChain = fwChain
+        }
+
+        var internalFilterTarget = "", internalFilterComment = ""
+        var externalFilterTarget = "", externalFilterComment = ""
+        if !hasEndpoints {
+            internalFilterTarget = "REJECT"
+            internalFilterComment = "\"\(s) has no endpoints\""
+            externalFilterTarget = "REJECT"
+            externalFilterComment = internalFilterComment
+        } else {
+            if !hasInternalEndpoints {
+                internalFilterTarget = "DROP"
+                internalFilterComment = "\"\(s) has no local endpoints\""
+                noLocalEndpointsInternal += 1
+            }
+            if !hasExternalEndpoints {
+                externalFilterTarget = "DROP"
+                externalFilterComment = "\"\(s) has no local endpoints\""
+                noLocalEndpointsExternal += 1
+            }
+        }
+
+        // ClusterIP.
+        if hasInternalEndpoints {
+            out.natRules.write("-A", C.servicesChain, "-m", "comment", "--comment", "\"\(s) cluster IP\"", "-m", p, "-p", p,
+                               "-d", svc.clusterIP.description, "--dport", port, "-j", internalTrafficChain)
+        } else {
+            out.filterRules.write("-A", C.servicesChain, "-m", "comment", "--comment", internalFilterComment, "-m", p, "-p", p,
+                                  "-d", svc.clusterIP.description, "--dport", port, "-j", internalFilterTarget)
+        }
+        // External IPs.
+        for ip in svc.externalIPs {
+            if hasEndpoints {
+                out.natRules.write("-A", C.servicesChain, "-m", "comment", "--comment", "\"\(s) external IP\"", "-m", p, "-p", p,
+                                   "-d", ip.description, "--dport", port, "-j", externalTrafficChain)
+            }
+            if !hasExternalEndpoints {
+                out.filterRules.write("-A", C.externalServicesChain, "-m", "comment", "--comment", externalFilterComment, "-m", p, "-p", p,
+                                      "-d", ip.description, "--dport", port, "-j", externalFilterTarget)
+            }
+        }
+        // Load-balancer VIPs.
+        for ip in svc.loadBalancerVIPs {
+            if hasEndpoints {
+                out.natRules.write("-A", C.servicesChain, "-m", "comment", "--comment", "\"\(s) loadbalancer IP\"", "-m", p, "-p", p,
+                                   "-d", ip.description, "--dport", port, "-j", loadBalancerTrafficChain)
+            }
+            if usesFWChain {
+                out.filterRules.write("-A", C.proxyFirewallChain, "-m", "comment", "--comment", "\"\(s) traffic not accepted by \(fwChain)\"",
+                                      "-m", p, "-p", p, "-d", ip.description, "--dport", port, "-j", "DROP")
+            }
+        }
+        if !hasExternalEndpoints {
+            for ip in svc.loadBalancerVIPs {
+                out.filterRules.write("-A", C.externalServicesChain, "-m", "comment", "--comment", externalFilterComment, "-m", p, "-p", p,
+                                      "-d", ip.description, "--dport", port, "-j", externalFilterTarget)
+            }
+        }
+        // NodePort.
+        if svc.nodePort != 0 {
+            let nodePort = String(svc.nodePort)
+            if hasEndpoints {
+                if options.localhostNodePorts && !isIPv6 && options.features.nfacctCounters.contains(KernelFeatures.localhostNodePortsAcceptedCounter) {
+                    out.natRules.write("-A", C.nodePortsChain, "-m", "comment", "--comment", s, "-m", p, "-p", p, "-d", "127.0.0.0/8",
+                                       "--dport", nodePort, "-m", "nfacct", "--nfacct-name", KernelFeatures.localhostNodePortsAcceptedCounter,
+                                       "-j", externalTrafficChain)
+                }
+                out.natRules.write("-A", C.nodePortsChain, "-m", "comment", "--comment", s, "-m", p, "-p", p,
+                                   "--dport", nodePort, "-j", externalTrafficChain)
+            }
+            if !hasExternalEndpoints {
+                out.filterRules.write("-A", C.externalServicesChain, "-m", "comment", "--comment", externalFilterComment,
+                                      "-m", "addrtype", "--dst-type", "LOCAL", "-m", p, "-p", p, "--dport", nodePort, "-j", externalFilterTarget)
+            }
+        }
+        // Health-check node port.
+        if svc.healthCheckNodePort != 0 {
+            out.filterRules.write("-A", C.nodePortsChain, "-m", "comment", "--comment", "\"\(s) health check node port\"",
+                                  "-m", "tcp", "-p", "tcp", "--dport", String(svc.healthCheckNodePort), "-j", "ACCEPT")
+        }
+
+        // The service's own chains.
+        var chains = LineBuffer()
+        var rules = LineBuffer()
+        if hasInternalEndpoints {
+            let args = ["-m", "comment", "--comment", "\"\(s) cluster IP\"", "-m", p, "-p", p, "-d", svc.clusterIP.description, "--dport", port]
+            if options.masqueradeAll {
+                rules.write(["-A", internalTrafficChain] + args + ["-j", C.markMasqChain])
+            } else if options.localDetector.isImplemented {
+                rules.write(["-A", internalTrafficChain] + args + options.localDetector.ifNotLocal + ["-j", C.markMasqChain])
+            }
+        }
+        if usesExternalTrafficChain {
+            chains.writeLine(chainLine(externalTrafficChain))
+            if !svc.externalPolicyLocal {
+                rules.write("-A", externalTrafficChain, "-m", "comment", "--comment", "\"masquerade traffic for \(s) external destinations\"", "-j", C.markMasqChain)
+            } else {
+                if options.localDetector.isImplemented {
+                    rules.write(["-A", externalTrafficChain, "-m", "comment", "--comment", "\"pod traffic for \(s) external destinations\""]
+                                + options.localDetector.ifLocal + ["-j", clusterPolicyChain])
+                }
+                rules.write("-A", externalTrafficChain, "-m", "comment", "--comment", "\"masquerade LOCAL traffic for \(s) external destinations\"",
+                            "-m", "addrtype", "--src-type", "LOCAL", "-j", C.markMasqChain)
+                rules.write("-A", externalTrafficChain, "-m", "comment", "--comment", "\"route LOCAL traffic for \(s) external destinations\"",
+                            "-m", "addrtype", "--src-type", "LOCAL", "-j", clusterPolicyChain)
+            }
+            if hasExternalEndpoints {
+                rules.write("-A", externalTrafficChain, "-j", externalPolicyChain)
+            }
+        }
+        if usesFWChain {
+            chains.writeLine(chainLine(fwChain))
+            let args = ["-A", fwChain, "-m", "comment", "--comment", "\"\(s) loadbalancer IP\""]
+            var allowFromNode = false
+            for cidr in svc.loadBalancerSourceRanges {
+                rules.write(args + ["-s", cidr.description, "-j", externalTrafficChain])
+                if let nodeIP = options.nodeIP, cidr.contains(nodeIP) { allowFromNode = true }
+            }
+            if allowFromNode {
+                for ip in svc.loadBalancerVIPs {
+                    rules.write(args + ["-s", ip.description, "-j", externalTrafficChain])
+                }
+            }
+            rules.write("-A", fwChain, "-m", "comment", "--comment", "\"other traffic to \(s) will be dropped by KUBE-PROXY-FIREWALL\"")
+        }
+        if usesClusterPolicyChain {
+            chains.writeLine(chainLine(clusterPolicyChain))
+            writeEndpointRules(&rules, svc: svc, chain: clusterPolicyChain, endpoints: selection.clusterEndpoints)
+        }
+        if usesLocalPolicyChain {
+            chains.writeLine(chainLine(localPolicyChain))
+            writeEndpointRules(&rules, svc: svc, chain: localPolicyChain, endpoints: selection.localEndpoints)
+        }
+        for ep in selection.allReachableEndpoints {
+            let chain = ChainNames.endpointChain(name, endpoint: ep.description)
+            chains.writeLine(chainLine(chain))
+            var args = ["-A", chain] + comment(s)
+            rules.write(args + ["-s", ep.ip.description, "-j", C.markMasqChain])
+            if svc.stickyMaxAgeSeconds != nil { args += ["-m", "recent", "--name", chain, "--set"] }
+            rules.write(args + ["-m", p, "-p", p, "-j", "DNAT", "--to-destination", ep.description])
+        }
+
+        if writeChains {
+            chains.lines.forEach { out.natChains.writeLine($0) }
+            rules.lines.forEach { out.natRules.writeLine($0) }
+        } else {
+            chains.lines.forEach { out.skippedNATChains.writeLine($0) }
+            rules.lines.forEach { out.skippedNATRules.writeLine($0) }
+        }
+    }
+
+    /// The SVC/SVL rules: affinity checks first, then a cascade of random matches.
+    private mutating func writeEndpointRules(_ rules: inout LineBuffer, svc: ServicePortInfo, chain: String, endpoints: [Endpoint]) {
+        let s = svc.name.description
+        if let seconds = svc.stickyMaxAgeSeconds {
+            for ep in endpoints {
+                let sep = ChainNames.endpointChain(svc.name, endpoint: ep.description)
+                rules.write(["-A", chain] + comment("\"\(s) -> \(ep.description)\"")
+                            + ["-m", "recent", "--name", sep, "--rcheck", "--seconds", String(seconds), "--reap", "-j", sep])
+            }
+        }
+        let n = endpoints.count
+        for (i, ep) in endpoints.enumerated() {
+            let sep = ChainNames.endpointChain(svc.name, endpoint: ep.description)
+            var args = ["-A", chain] + comment("\"\(s) -> \(ep.description)\"")
+            if i < n - 1 {
+                args += ["-m", "statistic", "--mode", "random", "--probability", probability(n - i)]
+            }
+            rules.write(args + ["-j", sep])
+        }
+    }
+
+    /// The comment match, left out in large-cluster mode.
+    private func comment(_ text: String) -> [String] {
+        largeClusterMode ? [] : ["-m", "comment", "--comment", text]
+    }
+
+    /// `1/n` with ten decimals, as upstream's `%0.10f`.
+    private mutating func probability(_ n: Int) -> String {
+        if let cached = probabilities[n] { return cached }
+        let text = String(format: "%0.10f", 1.0 / Double(n))
+        probabilities[n] = text
+        return text
+    }
+}

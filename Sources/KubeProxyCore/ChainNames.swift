@@ -1,0 +1,63 @@
+import Crypto
+
+/// kube-proxy's hashed chain names: `KUBE-SVC-`, `KUBE-SVL-`, `KUBE-EXT-`, `KUBE-FW-` and `KUBE-SEP-`
+/// followed by the first 16 base32 characters of a SHA-256.
+public enum ChainNames {
+    /// The 16-character suffix shared by a Service port's SVC, SVL, EXT and FW chains.
+    public static func portProtoHash(_ servicePortName: String, _ protocolLowercased: String) -> String {
+        hash(servicePortName + protocolLowercased)
+    }
+
+    /// `KUBE-SVC-<hash>`: the chain that load-balances over all usable endpoints.
+    public static func serviceChain(_ name: ServicePortName) -> String {
+        "KUBE-SVC-" + portProtoHash(name.description, name.protocol.lowercased)
+    }
+
+    /// `KUBE-SVL-<hash>`: the chain that load-balances over local endpoints only.
+    public static func localChain(_ name: ServicePortName) -> String {
+        "KUBE-SVL-" + portProtoHash(name.description, name.protocol.lowercased)
+    }
+
+    /// `KUBE-EXT-<hash>`: where traffic to external destinations goes first.
+    public static func externalChain(_ name: ServicePortName) -> String {
+        "KUBE-EXT-" + portProtoHash(name.description, name.protocol.lowercased)
+    }
+
+    /// `KUBE-FW-<hash>`: the loadBalancerSourceRanges filter.
+    public static func firewallChain(_ name: ServicePortName) -> String {
+        "KUBE-FW-" + portProtoHash(name.description, name.protocol.lowercased)
+    }
+
+    /// `KUBE-SEP-<hash>`: the DNAT chain of one endpoint of one Service port.
+    public static func endpointChain(_ name: ServicePortName, endpoint: String) -> String {
+        "KUBE-SEP-" + hash(name.description + name.protocol.lowercased + endpoint)
+    }
+
+    /// Whether `chain` is one of the per-service chains kube-proxy creates and deletes.
+    public static func isServiceChain(_ chain: String) -> Bool {
+        ["KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"].contains { chain.hasPrefix($0) }
+    }
+
+    static func hash(_ input: String) -> String {
+        let digest = Array(SHA256.hash(data: Array(input.utf8)))
+        return String(base32(digest).prefix(16))
+    }
+
+    /// RFC 4648 base32 (alphabet A–Z, 2–7), without padding.
+    static func base32(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var out = ""
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = buffer << 8 | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                out.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
+                bits -= 5
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return out
+    }
+}

@@ -1,0 +1,69 @@
+import KubeProxyModel
+
+/// Merges EndpointSlices into per-Service-port endpoint lists, as upstream's `EndpointSliceCache`:
+/// endpoints are deduplicated by `ip:port` (a non-terminating one wins) and sorted as strings.
+public struct EndpointSliceCache: Sendable {
+    public let family: IPFamily
+    public let nodeName: String
+    private var byPort: [ServicePortName: [String: Endpoint]] = [:]
+
+    public init(family: IPFamily, nodeName: String) {
+        self.family = family
+        self.nodeName = nodeName
+    }
+
+    /// Adds one slice; returns the parts of it that had to be skipped.
+    public mutating func add(_ slice: EndpointSlice) -> [SkippedObject] {
+        let namespace = slice.metadata.namespace ?? "default"
+        let label = "EndpointSlice \(namespace)/\(slice.metadata.name ?? "")"
+        guard let serviceName = slice.serviceName, !serviceName.isEmpty else {
+            return [SkippedObject(object: label, field: "metadata.labels[\(EndpointSlice.serviceNameLabel)]", reason: "missing; the slice belongs to no Service")]
+        }
+        // Slices of the other family and FQDN slices are not this proxier's business.
+        guard slice.addressType == family.rawValue else { return [] }
+        var skipped: [SkippedObject] = []
+        var endpoints: [(Int, Endpoint)] = []
+        for (i, ep) in (slice.endpoints ?? []).enumerated() {
+            guard let text = ep.addresses?.first else { continue }
+            guard let ip = IPAddress(sloppy: text), ip.family == family else {
+                skipped.append(SkippedObject(object: label, field: "endpoints[\(i)].addresses[0]", reason: "invalid \(family.rawValue) address \"\(text)\""))
+                continue
+            }
+            let ready = ep.conditions?.ready ?? true
+            endpoints.append((i, Endpoint(
+                ip: ip, port: 0, isLocal: ep.nodeName != nil && ep.nodeName == nodeName,
+                ready: ready, serving: ep.conditions?.serving ?? true,
+                terminating: ep.conditions?.terminating ?? false,
+                zoneHints: Set((ep.hints?.forZones ?? []).map(\.name)),
+                nodeHints: Set((ep.hints?.forNodes ?? []).map(\.name)))))
+        }
+        for (i, port) in (slice.ports ?? []).enumerated() {
+            // A nil name or port makes upstream ignore the port.
+            guard let portName = port.name, let number = port.port else { continue }
+            guard (1...65535).contains(number) else {
+                skipped.append(SkippedObject(object: label, field: "ports[\(i)].port", reason: "must be between 1 and 65535, got \(number)"))
+                continue
+            }
+            guard let proto = L4Protocol(rawValue: port.protocol ?? "TCP") else {
+                skipped.append(SkippedObject(object: label, field: "ports[\(i)].protocol", reason: "unsupported protocol \"\(port.protocol ?? "")\""))
+                continue
+            }
+            let name = ServicePortName(namespace: namespace, name: serviceName, port: portName, protocol: proto)
+            var set = byPort[name] ?? [:]
+            for (_, template) in endpoints {
+                let ep = Endpoint(ip: template.ip, port: number, isLocal: template.isLocal, ready: template.ready,
+                                  serving: template.serving, terminating: template.terminating,
+                                  zoneHints: template.zoneHints, nodeHints: template.nodeHints)
+                if let existing = set[ep.description], !existing.terminating || ep.terminating { continue }
+                set[ep.description] = ep
+            }
+            byPort[name] = set
+        }
+        return skipped
+    }
+
+    /// The merged endpoints, sorted by their `ip:port` string.
+    public func endpointsByServicePort() -> [ServicePortName: [Endpoint]] {
+        byPort.mapValues { $0.values.sorted() }
+    }
+}

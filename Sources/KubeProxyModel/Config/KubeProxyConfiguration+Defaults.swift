@@ -1,0 +1,69 @@
+extension KubeProxyConfiguration {
+    /// The proxy mode; upstream's default on Linux is `iptables`.
+    public var resolvedMode: String { (mode?.isEmpty ?? true) ? "iptables" : mode! }
+
+    /// `iptables.masqueradeBit`, default 14.
+    public var resolvedMasqueradeBit: Int { iptables?.masqueradeBit ?? 14 }
+
+    /// `iptables.masqueradeAll`, default false.
+    public var resolvedMasqueradeAll: Bool { iptables?.masqueradeAll ?? false }
+
+    /// `iptables.localhostNodePorts`, default true.
+    public var resolvedLocalhostNodePorts: Bool { iptables?.localhostNodePorts ?? true }
+
+    /// `iptables.syncPeriod` (or the top-level `syncPeriod`), default 30 s.
+    public var resolvedSyncPeriod: GoDuration {
+        syncPeriod ?? iptables?.syncPeriod ?? GoDuration(seconds: 30)
+    }
+
+    /// `iptables.minSyncPeriod` (or the top-level `minSyncPeriod`), default 1 s.
+    public var resolvedMinSyncPeriod: GoDuration {
+        minSyncPeriod ?? iptables?.minSyncPeriod ?? GoDuration(seconds: 1)
+    }
+
+    /// `detectLocalMode`, default `ClusterCIDR`.
+    public var resolvedDetectLocalMode: String {
+        (detectLocalMode?.isEmpty ?? true) ? "ClusterCIDR" : detectLocalMode!
+    }
+
+    /// `healthzBindAddress`, default `0.0.0.0:10256`.
+    public var resolvedHealthzBindAddress: String { healthzBindAddress ?? "0.0.0.0:10256" }
+
+    /// `metricsBindAddress`, default `127.0.0.1:10249`.
+    public var resolvedMetricsBindAddress: String { metricsBindAddress ?? "127.0.0.1:10249" }
+
+    /// Checks the values upstream validates and returns one message per problem, each naming its field.
+    public func validationErrors() -> [String] {
+        var errors: [String] = []
+        let modes = ["", "iptables", "ipvs", "nftables"]
+        if let mode, !modes.contains(mode) {
+            errors.append("KubeProxyConfiguration.mode: Unsupported value: \"\(mode)\": supported values: \"iptables\", \"ipvs\", \"nftables\"")
+        }
+        if let bit = iptables?.masqueradeBit, !(0...31).contains(bit) {
+            errors.append("KubeProxyConfiguration.iptables.masqueradeBit: Invalid value: \(bit): must be within the range [0, 31]")
+        }
+        if resolvedSyncPeriod.nanoseconds <= 0 {
+            errors.append("KubeProxyConfiguration.iptables.syncPeriod: Invalid value: \(resolvedSyncPeriod): must be greater than 0")
+        }
+        if resolvedMinSyncPeriod.nanoseconds < 0 {
+            errors.append("KubeProxyConfiguration.iptables.minSyncPeriod: Invalid value: \(resolvedMinSyncPeriod): must be greater than or equal to 0")
+        }
+        if resolvedMinSyncPeriod.nanoseconds > resolvedSyncPeriod.nanoseconds {
+            errors.append("KubeProxyConfiguration.iptables.minSyncPeriod: Invalid value: \(resolvedMinSyncPeriod): must be less than or equal to \(resolvedSyncPeriod)")
+        }
+        let localModes = ["ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"]
+        if !localModes.contains(resolvedDetectLocalMode) {
+            errors.append("KubeProxyConfiguration.detectLocalMode: Unsupported value: \"\(resolvedDetectLocalMode)\"")
+        }
+        for cidr in (clusterCIDR ?? "").split(separator: ",") where CIDR(sloppy: String(cidr)) == nil {
+            errors.append("KubeProxyConfiguration.clusterCIDR: Invalid value: \"\(cidr)\": must be a valid CIDR")
+        }
+        for entry in nodePortAddresses ?? [] where entry != "primary" && CIDR(sloppy: entry) == nil {
+            errors.append("KubeProxyConfiguration.nodePortAddresses: Invalid value: \"\(entry)\": must be a valid CIDR or \"primary\"")
+        }
+        if let bind = bindAddress, IPAddress(sloppy: bind) == nil {
+            errors.append("KubeProxyConfiguration.bindAddress: Invalid value: \"\(bind)\": not a valid textual representation of an IP address")
+        }
+        return errors
+    }
+}

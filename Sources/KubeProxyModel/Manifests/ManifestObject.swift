@@ -1,0 +1,71 @@
+/// One Kubernetes object read from a manifest file, by its `kind`.
+public enum ManifestObject: Hashable, Sendable {
+    case service(Service)
+    case endpointSlice(EndpointSlice)
+    case node(Node)
+    case serviceCIDR(ServiceCIDR)
+    case configuration(KubeProxyConfiguration)
+}
+
+/// A manifest document that could not be used, with the reason; the rest of the file is unaffected.
+public struct ManifestProblem: Hashable, Sendable, CustomStringConvertible {
+    /// Where the document was: `file#index`.
+    public var location: String
+    /// `Kind namespace/name` when it could be read.
+    public var object: String
+    /// What was wrong, naming the field where possible.
+    public var reason: String
+
+    public var description: String { "\(location): \(object): \(reason)" }
+}
+
+/// One decoded document: its objects (a `List` yields several) and the problems met.
+struct ManifestDocument: Decodable {
+    var objects: [ManifestObject] = []
+    var problems: [(object: String, reason: String)] = []
+
+    private enum Keys: String, CodingKey { case kind, metadata, items }
+    private struct Meta: Decodable { var name: String?; var namespace: String? }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        let kind = (try? container.decodeIfPresent(String.self, forKey: .kind)) ?? nil
+        let meta = (try? container.decodeIfPresent(Meta.self, forKey: .metadata)) ?? nil
+        let label = "\(kind ?? "<no kind>") \(meta?.namespace.map { "\($0)/" } ?? "")\(meta?.name ?? "")"
+        do {
+            switch kind {
+            case "Service": objects = [.service(try Service(from: decoder))]
+            case "EndpointSlice": objects = [.endpointSlice(try EndpointSlice(from: decoder))]
+            case "Node": objects = [.node(try Node(from: decoder))]
+            case "ServiceCIDR": objects = [.serviceCIDR(try ServiceCIDR(from: decoder))]
+            case "KubeProxyConfiguration": objects = [.configuration(try KubeProxyConfiguration(from: decoder))]
+            case let k? where k.hasSuffix("List"):
+                let items = try container.decodeIfPresent([ManifestDocument].self, forKey: .items) ?? []
+                for item in items {
+                    objects += item.objects
+                    problems += item.problems
+                }
+            default:
+                // Other kinds (Deployments, ConfigMaps, ...) are not kube-proxy's business.
+                break
+            }
+        } catch let error as DecodingError {
+            problems.append((label, Self.describe(error)))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                .replacingOccurrences(of: ".[", with: "[")
+                .drop(while: { $0 == "." }).description
+        }
+        switch error {
+        case .typeMismatch(let type, let ctx): return "field \(path(ctx.codingPath)): expected \(type)"
+        case .valueNotFound(let type, let ctx): return "field \(path(ctx.codingPath)): missing \(type)"
+        case .keyNotFound(let key, let ctx): return "field \(path(ctx.codingPath + [key])): required"
+        case .dataCorrupted(let ctx): return "field \(path(ctx.codingPath)): \(ctx.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import IPTablesRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyModel
+import Logging
+
+/// The iptables-mode proxier: each sync compiles the whole desired state and makes one
+/// `iptables-restore` call; a failed call leaves the kernel as it was and makes the next sync full.
+public actor IPTablesProxier {
+    let iptables: any IPTablesInterface
+    let compiler: IPTablesCompiler
+    let conntrack: (any ConntrackCleaner)?
+    let logger: Logger
+    /// Stale-chain cleanup interval in large-cluster mode (upstream: syncPeriod).
+    let cleanupInterval: Duration
+
+    /// The state of the last successful sync.
+    public private(set) var lastApplied: ProxyState?
+    /// Whether the next sync writes every chain.
+    public private(set) var needFullSync = true
+    /// The plan of the last sync, applied or not.
+    public private(set) var lastPlan: IPTablesSyncPlan?
+    /// Counters and gauges with upstream's meaning.
+    public private(set) var metrics = IPTablesProxierMetrics()
+    private var lastCleanup: ContinuousClock.Instant?
+
+    public init(iptables: any IPTablesInterface, options: IPTablesCompilerOptions, conntrack: (any ConntrackCleaner)? = nil,
+                cleanupInterval: Duration = .seconds(30), logger: Logger = Logger(label: "swift-kube-proxy.iptables")) {
+        self.iptables = iptables
+        self.compiler = IPTablesCompiler(options: options)
+        self.conntrack = conntrack
+        self.cleanupInterval = cleanupInterval
+        self.logger = logger
+    }
+
+    /// Forces the next sync to be full (the canary chain vanished, node labels changed, ...).
+    public func forceFullSync() { needFullSync = true }
+
+    /// Programs the kernel for `state`.
+    @discardableResult
+    public func sync(_ state: ProxyState) async -> SyncOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let full = needFullSync || lastApplied == nil
+        let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
+        do {
+            if full { try await ensureBaseChains(family: state.family) }
+            var existing: Set<String>?
+            let largeCluster = state.totalEndpointCount > compiler.options.largeClusterEndpointsThreshold
+            if !largeCluster || lastCleanup.map({ clock.now - $0 > cleanupInterval }) ?? true {
+                existing = Self.chainNames(inSave: try await iptables.save(table: "nat"))
+                lastCleanup = clock.now
+            }
+            let plan = compiler.compile(state, scope: scope, existingNATChains: existing)
+            lastPlan = plan
+            do {
+                try await iptables.restore(plan.payload)
+            } catch {
+                metrics.restoreFailures += 1
+                if !full { metrics.partialRestoreFailures += 1 }
+                throw error
+            }
+            metrics.record(plan)
+            let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
+            if let conntrack, !deletions.isEmpty {
+                metrics.conntrackDeletions += await conntrack.delete(deletions, family: state.family)
+            }
+            lastApplied = state
+            needFullSync = false
+            let elapsed = clock.now - start
+            metrics.observe(elapsed, full: full)
+            logger.info("sync done", metadata: [
+                "full": "\(full)", "duration": "\(elapsed)", "natRules": "\(plan.natRulesWritten)/\(plan.natRuleTotal)",
+                "deletedChains": "\(plan.deletedChains.count)",
+            ])
+            return SyncOutcome(full: full, error: nil, duration: elapsed)
+        } catch {
+            needFullSync = true
+            let elapsed = clock.now - start
+            logger.error("sync failed; the next sync will be full", metadata: ["full": "\(full)", "error": "\(error)"])
+            return SyncOutcome(full: full, error: "\(error)", duration: elapsed)
+        }
+    }
+
+    /// Whether the canary chain is still there; when it is not, someone flushed our rules and the next sync is full.
+    public func canaryPresent() async -> Bool {
+        let present = await iptables.chainExists(table: "mangle", chain: IPTablesCompiler.canaryChain)
+        if !present { needFullSync = true }
+        return present
+    }
+
+    private func ensureBaseChains(family: IPFamily) async throws {
+        for table in ["mangle", "nat", "filter"] {
+            try await iptables.ensureChain(table: table, chain: IPTablesCompiler.canaryChain)
+        }
+        var jumps = IPTablesJumpRule.all
+        if family == .ipv4 && compiler.options.localhostNodePorts { jumps += IPTablesJumpRule.kubeletFirewall }
+        for jump in jumps {
+            try await iptables.ensureChain(table: jump.table, chain: jump.to)
+            try await iptables.ensureRule(table: jump.table, chain: jump.from, args: jump.args)
+        }
+    }
+
+    /// The chain names declared in `iptables-save` output.
+    static func chainNames(inSave text: String) -> Set<String> {
+        Set(text.split(separator: "\n").filter { $0.hasPrefix(":") }.map { String($0.dropFirst().split(separator: " ")[0]) })
+    }
+}
+
+/// How one sync went.
+public struct SyncOutcome: Hashable, Sendable {
+    public var full: Bool
+    /// The error, when the sync failed.
+    public var error: String?
+    public var duration: Duration
+    public var succeeded: Bool { error == nil }
+}

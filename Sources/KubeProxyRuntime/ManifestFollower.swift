@@ -1,0 +1,94 @@
+import Foundation
+import IPTablesRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyModel
+import Logging
+
+/// Runs the iptables proxier against manifest files until cancelled: a sync at start, then one
+/// whenever the files change, at most once per `minSyncPeriod`, and at least once per
+/// `syncPeriod` (upstream's bounded-frequency runner). A sync that fails is retried after `syncPeriod`.
+public struct ManifestFollower: Sendable {
+    public let source: ManifestSource
+    public let config: KubeProxyConfiguration
+    public let iptables: any IPTablesInterface
+    public let features: KernelFeatures
+    public let conntrack: (any ConntrackCleaner)?
+    public let logger: Logger
+    /// Upstream's FullSyncPeriod: a full resync at least this often.
+    public var fullSyncPeriod: Duration = .seconds(3600)
+    /// How often the files are checked for changes.
+    public var pollInterval: Duration = .milliseconds(100)
+
+    public init(source: ManifestSource, config: KubeProxyConfiguration, iptables: any IPTablesInterface,
+                features: KernelFeatures, conntrack: (any ConntrackCleaner)?, logger: Logger) {
+        self.source = source
+        self.config = config
+        self.iptables = iptables
+        self.features = features
+        self.conntrack = conntrack
+        self.logger = logger
+    }
+
+    /// Loads the current inputs, logging every object that had to be skipped.
+    func inputs() throws -> ProxierInputs {
+        let manifests = try source.load()
+        for problem in manifests.problems { logger.warning("skipping manifest document", metadata: ["problem": "\(problem)"]) }
+        let inputs = ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(),
+                                   hostAddresses: HostFacts.interfaceAddresses(), features: features)
+        for skipped in inputs.skipped { logger.warning("skipping object", metadata: ["object": "\(skipped.object)", "field": "\(skipped.field)", "reason": "\(skipped.reason)"]) }
+        return inputs
+    }
+
+    /// Runs until the task is cancelled; the rules stay in place afterwards.
+    public func run() async throws {
+        let clock = ContinuousClock()
+        let first = try inputs()
+        if first.options.localhostNodePorts && first.state.family == .ipv4 {
+            do { try HostFacts.setSysctl("net/ipv4/conf/all/route_localnet", "1") } catch {
+                logger.warning("cannot set route_localnet; localhost NodePorts will not work", metadata: ["error": "\(error)"])
+            }
+        }
+        let proxier = IPTablesProxier(iptables: iptables, options: first.options, conntrack: conntrack,
+                                      cleanupInterval: config.resolvedSyncPeriod.duration, logger: logger)
+        logger.info("following manifests", metadata: [
+            "node": "\(first.node.name)", "family": "\(first.state.family.rawValue)", "files": "\(source.paths.joined(separator: ","))",
+            "minSyncPeriod": "\(config.resolvedMinSyncPeriod)", "syncPeriod": "\(config.resolvedSyncPeriod)",
+        ])
+        let minSync = config.resolvedMinSyncPeriod.duration
+        let maxSync = config.resolvedSyncPeriod.duration
+        var lastSync: ContinuousClock.Instant?
+        var lastFull = clock.now
+        var lastCanaryCheck = clock.now
+        var seen: [String] = []
+        var pending = true
+        while !Task.isCancelled {
+            let fingerprint = source.fingerprint()
+            if fingerprint != seen { pending = true }
+            let now = clock.now
+            if now - lastCanaryCheck >= maxSync {
+                lastCanaryCheck = now
+                if !(await proxier.canaryPresent()) {
+                    logger.warning("canary chain KUBE-PROXY-CANARY is gone: rules were flushed from outside; resyncing in full")
+                    pending = true
+                }
+            }
+            if now - lastFull >= fullSyncPeriod { await proxier.forceFullSync(); pending = true }
+            let due = pending || lastSync.map { now - $0 >= maxSync } ?? true
+            if due && lastSync.map({ now - $0 >= minSync }) ?? true {
+                seen = fingerprint
+                pending = false
+                lastSync = now
+                do {
+                    let inputs = try inputs()
+                    let outcome = await proxier.sync(inputs.state)
+                    if outcome.full && outcome.succeeded { lastFull = now }
+                } catch {
+                    // The files could not be read at all: keep what is programmed and try again.
+                    logger.error("cannot read manifests; keeping the rules in place", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: pollInterval)
+        }
+    }
+}

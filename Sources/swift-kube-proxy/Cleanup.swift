@@ -1,0 +1,37 @@
+import ArgumentParser
+import IPTablesRules
+import KubeProxyKernel
+import KubeProxyModel
+
+/// `cleanup`: removes every chain and rule kube-proxy's iptables mode creates, and nothing else.
+struct Cleanup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove kube-proxy's iptables chains and rules (IPv4 and IPv6) and exit.")
+
+    @Option(name: .customLong("iptables-backend"), help: "legacy, nft, or all (both).")
+    var backend: String = "all"
+
+    func run() async throws {
+        let runner = SubprocessCommandRunner()
+        let backends: [IPTablesBackend] = backend == "all" ? IPTablesBackend.allCases : [IPTablesBackend(rawValue: backend)].compactMap { $0 }
+        guard !backends.isEmpty else { throw ValidationError("--iptables-backend: must be legacy, nft or all") }
+        var failed = false
+        for b in backends {
+            for family in IPFamily.allCases {
+                let iptables = IPTablesCommands(family: family, backend: b, runner: runner)
+                var save = ""
+                for table in ["mangle", "filter", "nat"] {
+                    if let text = try? await iptables.save(table: table) { save += text }
+                }
+                guard let payload = try IPTablesCleanup.payload(save: save) else { continue }
+                do {
+                    try await iptables.restore(payload)
+                    print("removed kube-proxy rules (\(b.rawValue), \(family.rawValue))")
+                } catch {
+                    failed = true
+                    print("cleanup failed (\(b.rawValue), \(family.rawValue)): \(error)")
+                }
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}

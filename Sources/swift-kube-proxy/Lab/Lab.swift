@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import KubeProxyModel
+
+/// `lab`: the servers and clients of the network-namespace lab (see lab/lab.sh).
+struct Lab: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Lab tools: a pod server and a client that tallies who answers.",
+                                                    subcommands: [Serve.self, Probe.self])
+
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Answer TCP connections and UDP datagrams with a name.")
+        @Option(help: "The name to answer with.") var name: String
+        @Option(help: "TCP ports (comma-separated).") var tcp: String = ""
+        @Option(help: "UDP ports (comma-separated).") var udp: String = ""
+        @Flag(help: "Listen on IPv6 instead of IPv4.") var ipv6 = false
+
+        func run() throws {
+            let ports = { (s: String) in s.split(separator: ",").compactMap { Int($0) } }
+            try LabServer(name: name, tcpPorts: ports(tcp), udpPorts: ports(udp), family: ipv6 ? .ipv6 : .ipv4).run()
+        }
+    }
+
+    struct Probe: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Connect (or send) N times and print who answered, one line per name with its count.")
+        @Option(help: "Destination address.") var dst: String
+        @Option(help: "Destination port.") var port: Int
+        @Flag(help: "Use UDP instead of TCP.") var udp = false
+        @Option(help: "How many connections or datagrams.") var count: Int = 1
+        @Option(help: "Source address to bind.") var src: String?
+        @Option(help: "Source port to bind (UDP: one socket, one flow).") var sport: Int?
+        @Option(help: "Timeout per attempt, milliseconds.") var timeout: Int = 1000
+        @Flag(help: "Print each outcome on its own line, in order, instead of a tally.") var each = false
+
+        func run() throws {
+            guard let destination = IPAddress(sloppy: dst) else { throw ValidationError("--dst: not an address") }
+            let source = try src.map { s -> IPAddress in
+                guard let ip = IPAddress(sloppy: s) else { throw ValidationError("--src: not an address") }
+                return ip
+            }
+            let outcomes = LabProbe(destination: destination, port: port, udp: udp, count: count, source: source,
+                                    sourcePort: sport, timeoutMilliseconds: timeout).run()
+            if each {
+                outcomes.forEach { print($0) }
+                return
+            }
+            var tally: [String: Int] = [:]
+            for o in outcomes { tally[o, default: 0] += 1 }
+            for (name, n) in tally.sorted(by: { $0.key < $1.key }) { print("\(name) \(n)") }
+        }
+    }
+}

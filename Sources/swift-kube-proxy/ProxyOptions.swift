@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import IPTablesRules
+import KubeProxyKernel
+import KubeProxyModel
+import Logging
+
+/// The options every proxying subcommand shares, named as kube-proxy names them.
+struct ProxyOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "A KubeProxyConfiguration file (kubeproxy.config.k8s.io/v1alpha1).")
+    var configPath: String?
+
+    @Option(name: .customLong("manifests"), parsing: .upToNextOption,
+            help: "YAML or JSON files holding Services, EndpointSlices, Nodes (multi-document and kind: List allowed).")
+    var manifests: [String] = []
+
+    @Option(name: .customLong("proxy-mode"), help: "Which proxy mode to use: iptables (the only one built so far).")
+    var proxyMode: String?
+
+    @Option(name: .customLong("hostname-override"), help: "The name of this node, instead of the host name.")
+    var hostnameOverride: String?
+
+    @Option(name: .customLong("cluster-cidr"), help: "The pod range; traffic from outside it to a ClusterIP is masqueraded.")
+    var clusterCIDR: String?
+
+    @Flag(name: .customLong("masquerade-all"), help: "Masquerade all traffic sent to Service ClusterIPs.")
+    var masqueradeAll = false
+
+    @Option(name: .customLong("iptables-backend"), help: "legacy, nft, or auto (detect like kube-proxy's image does).")
+    var backend: String = "auto"
+
+    @Option(name: .customLong("v"), help: "Log verbosity (0 = info, 4 and up = debug).")
+    var verbosity: Int = 0
+
+    /// The configuration file with the flags laid over it, validated.
+    func configuration() throws -> KubeProxyConfiguration {
+        var config = KubeProxyConfiguration()
+        if let configPath {
+            let file = try Manifests.load(paths: [configPath])
+            guard let found = file.configurations.first else {
+                throw ValidationError("\(configPath): no KubeProxyConfiguration in the file\(file.problems.first.map { " (\($0))" } ?? "")")
+            }
+            config = found
+        }
+        if let proxyMode { config.mode = proxyMode }
+        if let hostnameOverride { config.hostnameOverride = hostnameOverride }
+        if let clusterCIDR { config.clusterCIDR = clusterCIDR }
+        if masqueradeAll { config.iptables = config.iptables ?? .init(); config.iptables?.masqueradeAll = true }
+        let errors = config.validationErrors()
+        guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "\n")) }
+        guard config.resolvedMode == "iptables" else {
+            throw ValidationError("KubeProxyConfiguration.mode: \"\(config.resolvedMode)\" is not built yet; use iptables")
+        }
+        return config
+    }
+
+    func loadManifests() throws -> Manifests {
+        guard !manifests.isEmpty else { throw ValidationError("--manifests: at least one file is needed") }
+        let loaded = try Manifests.load(paths: manifests)
+        let log = logger()
+        for problem in loaded.problems { log.warning("skipping manifest document: \(problem)") }
+        return loaded
+    }
+
+    func resolvedBackend(runner: any CommandRunner) async throws -> IPTablesBackend {
+        switch backend {
+        case "auto": return await IPTablesBackend.detect(runner: runner)
+        case let name: 
+            guard let b = IPTablesBackend(rawValue: name) else { throw ValidationError("--iptables-backend: must be legacy, nft or auto") }
+            return b
+        }
+    }
+
+    func logger() -> Logger {
+        var logger = Logger(label: "swift-kube-proxy")
+        logger.logLevel = verbosity >= 4 ? .debug : .info
+        return logger
+    }
+}
+
+/// Host facts the renderer and tracer may be given instead of reading them.
+struct HostOptions: ParsableArguments {
+    @Option(name: .customLong("host-address"), help: "An interface address of this host (CIDR form); repeat for each. Default: this namespace's addresses.")
+    var hostAddresses: [String] = []
+
+    @Option(name: .customLong("kernel-features"), help: "nfacct|no-nfacct|nfacct:<counter>, random-fully|no-random-fully, tcp-be-liberal|no-tcp-be-liberal (comma-separated). Default: probe.")
+    var kernelFeatures: String?
+
+    func addresses() throws -> [IPAddress] {
+        if hostAddresses.isEmpty { return HostFacts.interfaceAddresses() }
+        return try hostAddresses.map { text in
+            let ipText = text.split(separator: "/").first.map(String.init) ?? text
+            guard let ip = IPAddress(sloppy: ipText) else { throw ValidationError("--host-address: \"\(text)\" is not an address") }
+            return ip
+        }
+    }
+
+    func features(backend: IPTablesBackend, runner: any CommandRunner) async throws -> KernelFeatures {
+        if let kernelFeatures {
+            do { return try KernelFeatures(parsing: kernelFeatures) } catch { throw ValidationError("--kernel-features: \(error)") }
+        }
+        return await HostFacts.kernelFeatures(backend: backend, runner: runner)
+    }
+}

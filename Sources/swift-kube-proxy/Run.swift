@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import KubeProxyKernel
+import KubeProxyModel
+import KubeProxyRuntime
+
+/// `run` (the default): programs this network namespace and follows the manifests until SIGTERM/SIGINT.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Program this node's kernel from the manifests and keep it in step with them.")
+
+    @OptionGroup var proxy: ProxyOptions
+
+    func run() async throws {
+        let config = try proxy.configuration()
+        _ = try proxy.loadManifests()
+        let logger = proxy.logger()
+        let runner = SubprocessCommandRunner()
+        let backend = try await proxy.resolvedBackend(runner: runner)
+        let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
+        let manifests = try Manifests.load(paths: proxy.manifests)
+        let family = NodeFactsProbe.primaryFamily(config: config, manifests: manifests)
+        logger.info("starting", metadata: ["mode": "iptables", "backend": "\(backend.rawValue)", "family": "\(family.rawValue)"])
+        let follower = ManifestFollower(
+            source: ManifestSource(paths: proxy.manifests), config: config,
+            iptables: IPTablesCommands(family: family, backend: backend, runner: runner),
+            features: features, conntrack: ConntrackCommands(runner: runner), logger: logger)
+        let task = Task { try await follower.run() }
+        let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
+        await signals.wait()
+        logger.info("signal received: stopping; the rules stay in place")
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+/// Works out the primary family the way ``ProxierInputs`` will.
+enum NodeFactsProbe {
+    static func primaryFamily(config: KubeProxyConfiguration, manifests: Manifests) -> IPFamily {
+        ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(), hostAddresses: [], features: .init()).state.family
+    }
+}
+
+/// Waits for one of a set of signals (the dispatch sources are only kept alive, never mutated).
+final class SignalWaiter: @unchecked Sendable {
+    private let stream: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init(signals: [Int32]) {
+        var continuation: AsyncStream<Int32>.Continuation!
+        stream = AsyncStream { continuation = $0 }
+        let c = continuation!
+        sources = signals.map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { c.yield(sig) }
+            source.resume()
+            return source
+        }
+    }
+
+    func wait() async {
+        for await _ in stream { return }
+    }
+}

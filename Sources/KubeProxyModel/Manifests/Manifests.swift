@@ -34,9 +34,10 @@ public struct Manifests: Sendable {
             return
         }
         let decoder = YAMLDecoder()
-        let nodes: [Yams.Node]
+        var nodes: [Yams.Node] = []
         do {
-            nodes = Array(try Yams.compose_all(yaml: text))
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() { nodes.append(node) }
         } catch {
             throw ManifestError(code: .syntax, source: source, detail: "\(error)")
         }

@@ -42,7 +42,7 @@ struct LabProbe {
         if rc == EHOSTUNREACH || rc == ENETUNREACH { return "unreachable" }
         if rc != 0 { return "error:\(rc)" }
         guard let text = Sockets.readAll(fd) else { return "timeout" }
-        return text.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        return text.split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
     }
 
     /// A connected UDP socket (bound to the source address and port when given).

@@ -1,0 +1,27 @@
+# swift-kube-proxy: `make demo` shows it working, `make test` proves it.
+SWIFT ?= swift
+BIN := .build/debug/swift-kube-proxy
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build:
+	$(SWIFT) build
+
+# Unit, fixture and kernel tests. Kernel tests create their own network namespaces
+# (never touching this machine's own) and need root; without it they are skipped with a reason.
+test: deps build
+	$(SWIFT) test
+
+demo: deps build
+	@bash demo/demo.sh $(BIN)
+
+bench: deps
+	@bash bench/bench.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+/// Real traffic through rules that `swift-kube-proxy run` programs in a lab of network namespaces,
+/// on both iptables backends. Addresses are the lab's (see lab/lab.sh and examples/cluster.yaml).
+@Suite("Kernel: iptables mode with real traffic", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
+struct IPTablesKernelTests {
+    static let backends = ["legacy", "nft"]
+    static let pods: Set<String> = ["pod1", "pod2", "pod3"]
+
+    @Test("every Service kind answers as the manifests say", arguments: backends)
+    func everyServiceKind(backend: String) throws {
+        let lab = try Lab(prefix: "k\(backend.prefix(1))a")
+        defer { lab.tearDown() }
+        try lab.writeManifests(Lab.exampleDocuments())
+        try lab.startProxy(backend: backend)
+
+        // ClusterIP TCP: only ready endpoints (the unready one would time out), spread over all three.
+        let web = lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 60)
+        #expect(Set(web) == Self.pods, "web answered \(web)")
+        // ClusterIP UDP.
+        let dns = lab.probe(from: "client", dst: "198.18.10.12", port: 53, count: 30, udp: true)
+        #expect(Set(dns).isSubset(of: Self.pods) && Set(dns).count >= 2, "dns answered \(dns)")
+        // Multi-port: the second port reaches the same two pods.
+        let metrics = lab.probe(from: "client", dst: "198.18.10.11", port: 9090, count: 20)
+        #expect(Set(metrics).isSubset(of: ["pod1", "pod2"]) && metrics.count == 20, "multi:9090 answered \(metrics)")
+        // NodePort on the node's address, from outside.
+        let nodePort = lab.probe(from: "ext", dst: "198.18.2.1", port: 30080, count: 20)
+        #expect(Set(nodePort).isSubset(of: ["pod1", "pod2"]) && nodePort.count == 20, "nodeport answered \(nodePort)")
+        // External IP.
+        #expect(lab.probe(from: "ext", dst: "198.18.20.1", port: 80, count: 5) == Array(repeating: "pod3", count: 5))
+        // LoadBalancer IP with loadBalancerSourceRanges: the allowed source connects, the other is dropped.
+        let allowed = lab.probe(from: "ext", dst: "198.18.30.1", port: 80, count: 10, src: "198.18.2.2")
+        #expect(Set(allowed).isSubset(of: Self.pods) && allowed.count == 10, "lb from allowed source answered \(allowed)")
+        #expect(lab.probe(from: "ext", dst: "198.18.30.1", port: 80, src: "198.18.2.3", timeout: 1500) == ["timeout"])
+        // ClientIP affinity: 50 connections from one client reach one pod.
+        let sticky = lab.probe(from: "client", dst: "198.18.10.16", port: 80, count: 50)
+        #expect(Set(sticky).count == 1 && Self.pods.contains(sticky[0]), "sticky answered \(Set(sticky))")
+        // externalTrafficPolicy Local: external clients reach only the endpoint on this node ...
+        #expect(Set(lab.probe(from: "ext", dst: "198.18.2.1", port: 30082, count: 20)) == ["pod1"])
+        // ... while pods still use every endpoint (the short-circuit to KUBE-SVC).
+        #expect(Set(lab.probe(from: "client", dst: "198.18.10.17", port: 80, count: 40)).count >= 2)
+        // No endpoints: refused (ICMP port unreachable from the REJECT rule), not a timeout.
+        #expect(lab.probe(from: "client", dst: "198.18.10.18", port: 80, timeout: 4000) == ["refused"])
+        // SIGTERM leaves the rules in place and exits 0.
+        #expect(lab.stopProxy() == 0)
+        #expect(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 5).allSatisfy(Self.pods.contains))
+        // cleanup removes every kube-proxy chain and rule (kubelet's KUBE-FIREWALL stays, as upstream).
+        let cleanup = lab.inNamespace("node", "'\(Lab.binary)' cleanup --iptables-backend \(backend)")
+        #expect(cleanup.status == 0, "\(cleanup.output)")
+        let save = lab.inNamespace("node", "iptables-\(backend)-save").output
+        let leftover = save.split(separator: "\n").filter { $0.contains("KUBE-") && !$0.contains("KUBE-FIREWALL") }
+        #expect(leftover.isEmpty, "left behind: \(leftover)")
+        #expect(lab.probe(from: "client", dst: "198.18.10.10", port: 80, timeout: 300) != ["pod1"])
+    }
+
+    @Test("changes while running: endpoints and Services come and go, untouched Services never fail", arguments: backends)
+    func changesWhileRunning(backend: String) throws {
+        let lab = try Lab(prefix: "k\(backend.prefix(1))b")
+        defer { lab.tearDown() }
+        let documents = try Lab.exampleDocuments()
+        try lab.writeManifests(documents)
+        try lab.startProxy(backend: backend)
+        #expect(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 30).contains("pod3"))
+
+        // Untouched service probed continuously in the background during all changes.
+        let stop = Flag()
+        let untouched = Results()
+        let watcher = Thread {
+            while !stop.isSet { untouched.append(lab.probe(from: "client", dst: "198.18.10.11", port: 80, count: 5, timeout: 2000)) }
+        }
+        watcher.start()
+
+        // Remove pod3 from web: within one sync, new connections stop reaching it.
+        var changed = documents.removingEndpoint("198.18.1.10", fromSlice: "web-1")
+        try lab.writeManifests(changed)
+        try lab.waitFor("pod3 to leave web") { !lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 20).contains("pod3") }
+        #expect(Set(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 60)) == ["pod1", "pod2"])
+        #expect(lab.proxyLog.contains("full=false"), "later syncs are partial")
+
+        // Add a Service, then remove another.
+        changed = changed.addingService("added", clusterIP: "198.18.10.40", addresses: ["198.18.1.6"])
+        try lab.writeManifests(changed)
+        try lab.waitFor("the added Service") { lab.probe(from: "client", dst: "198.18.10.40", port: 80, timeout: 300) == ["pod2"] }
+        changed = changed.removingService("extip")
+        try lab.writeManifests(changed)
+        try lab.waitFor("extip to go away") { lab.probe(from: "ext", dst: "198.18.20.1", port: 80, timeout: 300) != ["pod3"] }
+
+        // A document with a bad value is skipped alone; everything else keeps working.
+        var bad = changed
+        bad.append(["apiVersion": "v1", "kind": "Service", "metadata": ["namespace": "demo", "name": "broken"],
+                    "spec": ["clusterIP": "198.18.10.41", "ports": [["name": "x", "protocol": "QUIC", "port": 80]]]])
+        try lab.writeManifests(bad)
+        try lab.waitFor("the bad object to be reported") { lab.proxyLog.contains("spec.ports[0].protocol") }
+        #expect(lab.probe(from: "client", dst: "198.18.10.40", port: 80, count: 5) == Array(repeating: "pod2", count: 5))
+
+        stop.set()
+        while watcher.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
+        let outcomes = untouched.all
+        #expect(!outcomes.isEmpty)
+        #expect(outcomes.allSatisfy { $0 == "pod1" || $0 == "pod2" }, "untouched service failed: \(outcomes.filter { $0 != "pod1" && $0 != "pod2" })")
+    }
+
+    @Test("a UDP client that keeps its source port reaches a new endpoint once its own is removed", arguments: backends)
+    func staleUDPConntrack(backend: String) throws {
+        let lab = try Lab(prefix: "k\(backend.prefix(1))c")
+        defer { lab.tearDown() }
+        let documents = try Lab.exampleDocuments()
+        try lab.writeManifests(documents)
+        try lab.startProxy(backend: backend)
+        let first = lab.probe(from: "client", dst: "198.18.10.12", port: 53, count: 3, udp: true, sport: 40053)
+        #expect(Set(first).count == 1 && Self.pods.contains(first[0]), "one flow sticks to one pod: \(first)")
+        let address = ["pod1": "198.18.1.2", "pod2": "198.18.1.6", "pod3": "198.18.1.10"][first[0]]!
+        try lab.writeManifests(documents.removingEndpoint(address, fromSlice: "dns-1"))
+        try lab.waitFor("the flow to move to another pod") {
+            let next = lab.probe(from: "client", dst: "198.18.10.12", port: 53, udp: true, sport: 40053, timeout: 300)
+            return next.count == 1 && next[0] != first[0] && Self.pods.contains(next[0])
+        }
+    }
+}
+
+/// A flag set once from one thread and read from another.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// Outcomes collected from a background thread.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    var all: [String] { lock.withLock { items } }
+    func append(_ more: [String]) { lock.withLock { items += more } }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import Yams
+
+/// The network-namespace lab of lab/lab.sh, driven from a test: namespaces named with a unique
+/// prefix, always deleted at the end (also when the test fails).
+final class Lab: @unchecked Sendable {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = ProcessInfo.processInfo.environment["SKP_BINARY"] ?? root.appendingPathComponent(".build/debug/swift-kube-proxy").path
+
+    /// Why kernel tests cannot run here, or nil when they can.
+    static let unavailableReason: String? = {
+        if getuid() != 0 { return "kernel tests need root (network namespaces)" }
+        if !FileManager.default.isExecutableFile(atPath: binary) { return "build the binary first (swift build): \(binary) is missing" }
+        for tool in ["ip", "iptables-legacy-restore", "iptables-nft-restore", "conntrack"] where shell("command -v \(tool)").status != 0 {
+            return "\(tool) is not installed (make test installs it)"
+        }
+        return nil
+    }()
+
+    let prefix: String
+    let directory: URL
+    private var proxy: pid_t?
+
+    init(prefix: String) throws {
+        self.prefix = prefix
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("skp-\(prefix)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let up = Self.shell("'\(Self.root.path)/lab/lab.sh' up \(prefix) '\(Self.binary)'")
+        if up.status != 0 { throw LabError(message: "lab up failed: \(up.output)") }
+    }
+
+    deinit { tearDown() }
+
+    /// Stops the proxy and deletes every namespace of this lab.
+    func tearDown() {
+        _ = stopProxy()
+        _ = Self.shell("'\(Self.root.path)/lab/lab.sh' down \(prefix)")
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The example cluster as mutable documents.
+    static func exampleDocuments() throws -> [[String: Any]] {
+        let text = try String(contentsOf: root.appendingPathComponent("examples/cluster.yaml"), encoding: .utf8)
+        return try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
+    }
+
+    var manifestPath: String { directory.appendingPathComponent("cluster.json").path }
+
+    /// Writes `documents` as a JSON `kind: List` atomically (the proxy never sees half a file).
+    func writeManifests(_ documents: [[String: Any]]) throws {
+        let data = try JSONSerialization.data(withJSONObject: ["apiVersion": "v1", "kind": "List", "items": documents], options: [.sortedKeys])
+        let temp = directory.appendingPathComponent("cluster.json.tmp")
+        try data.write(to: temp)
+        guard rename(temp.path, manifestPath) == 0 else { throw LabError(message: "rename: errno \(errno)") }
+    }
+
+    /// Starts `run` in the node namespace and waits for the first sync to be in the kernel.
+    func startProxy(backend: String) throws {
+        let log = directory.appendingPathComponent("proxy.log")
+        let command = "exec ip netns exec \(prefix)node '\(Self.binary)' run --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)'"
+            + " --manifests '\(manifestPath)' --iptables-backend \(backend) >'\(log.path)' 2>&1 </dev/null"
+        guard let pid = Self.spawn(["/bin/bash", "-c", command]) else { throw LabError(message: "cannot start the proxy") }
+        proxy = pid
+        try waitFor("first sync") { self.proxyLog.contains("sync done") }
+    }
+
+    /// Stops the proxy with SIGTERM and returns its exit status.
+    func stopProxy() -> Int32 {
+        guard let pid = proxy else { return -1 }
+        proxy = nil
+        kill(pid, SIGTERM)
+        return Self.wait(pid)
+    }
+
+    var proxyLog: String { (try? String(contentsOf: directory.appendingPathComponent("proxy.log"), encoding: .utf8)) ?? "" }
+
+    /// Runs `lab probe` in namespace `from` and returns each outcome in order.
+    func probe(from: String, dst: String, port: Int, count: Int = 1, udp: Bool = false, src: String? = nil,
+               sport: Int? = nil, timeout: Int = 1500) -> [String] {
+        var args = "lab probe --each --dst \(dst) --port \(port) --count \(count) --timeout \(timeout)"
+        if udp { args += " --udp" }
+        if let src { args += " --src \(src)" }
+        if let sport { args += " --sport \(sport)" }
+        let r = Self.shell("ip netns exec \(prefix)\(from) '\(Self.binary)' \(args)")
+        return r.output.split(separator: "\n").map(String.init)
+    }
+
+    /// Runs a command in a namespace of the lab.
+    func inNamespace(_ ns: String, _ command: String) -> (status: Int32, output: String) {
+        Self.shell("ip netns exec \(prefix)\(ns) \(command)")
+    }
+
+    /// Polls `condition` every 100 ms for up to `seconds`.
+    func waitFor(_ what: String, seconds: Double = 10, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw LabError(message: "timed out waiting for \(what); proxy log:\n\(proxyLog)")
+    }
+
+    /// Runs a bash command and returns its status and combined output. The output goes through a
+    /// file, not a pipe, so that servers the command leaves running cannot keep a reader waiting.
+    @discardableResult
+    static func shell(_ command: String) -> (status: Int32, output: String) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("skp-shell-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        guard let pid = spawn(["/bin/bash", "-c", "(\(command)) >'\(out.path)' 2>&1 </dev/null"]) else { return (-1, "spawn failed") }
+        let status = wait(pid)
+        return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+
+    /// Starts a program (posix_spawn); returns its pid.
+    static func spawn(_ argv: [String]) -> pid_t? {
+        var pid: pid_t = 0
+        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        return posix_spawn(&pid, argv[0], nil, nil, cargs, environ) == 0 ? pid : nil
+    }
+
+    /// Waits for `pid` and returns its exit status (128 + signal when killed).
+    static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
+
+struct LabError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

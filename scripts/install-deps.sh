@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the demo and the tests use, only when something is missing.
+set -euo pipefail
+need=()
+command -v iptables-legacy-restore >/dev/null 2>&1 || need+=(iptables)
+command -v iptables-nft-restore >/dev/null 2>&1 || need+=(iptables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "missing ${need[*]}: run as root (or install them) first" >&2; exit 1; fi
+  echo "installing: ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

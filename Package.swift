@@ -82,6 +82,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks of the iptables dataplane (make bench); not part of the tests.
+        .executableTarget(
+            name: "skp-bench",
+            dependencies: ["KubeProxyRuntime", "KubeProxyTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KubeProxyModelTests",
             dependencies: ["KubeProxyModel"],

@@ -41,7 +41,9 @@ public struct IPTablesCompiler: Sendable {
     ///   - existingNATChains: the nat chains now in the kernel (from `iptables-save -t nat`); those
     ///     with a service prefix that the state no longer uses are flushed and deleted. Pass nil to
     ///     skip that cleanup.
-    public func compile(_ state: ProxyState, scope: Scope, existingNATChains: Set<String>?) -> IPTablesSyncPlan {
+    ///   - previous: the last applied plan of the same proxier; a partial compile counts the chains
+    ///     of unchanged Services from it instead of generating them again.
+    public func compile(_ state: ProxyState, scope: Scope, existingNATChains: Set<String>?, previous: IPTablesSyncPlan? = nil) -> IPTablesSyncPlan {
         var out = Buffers()
         let isIPv6 = state.family == .ipv6
         let mark = options.masqueradeMark
@@ -67,7 +69,8 @@ public struct IPTablesCompiler: Sendable {
                                   "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP")
         }
 
-        var context = ServicePortContext(options: options, isIPv6: isIPv6, largeClusterMode: largeClusterMode)
+        var context = ServicePortContext(options: options, isIPv6: isIPv6, largeClusterMode: largeClusterMode,
+                                         reusable: scope == .full ? nil : previous?.serviceSummaries)
         for name in state.sortedServicePortNames {
             guard let service = state.services[name] else { continue }
             let writeChains: Bool
@@ -82,7 +85,8 @@ public struct IPTablesCompiler: Sendable {
 
         var deleted: [String] = []
         if let existing = existingNATChains {
-            for chain in existing.sorted() where ChainNames.isServiceChain(chain) && !context.activeNATChains.contains(chain) {
+            let stale = existing.filter { !context.activeNATChains.contains($0) && ChainNames.isServiceChain($0) }
+            for chain in stale.sorted() {
                 out.natChains.writeLine(chainLine(chain))
                 out.natRules.write("-X", chain)
                 deleted.append(chain)
@@ -105,10 +109,11 @@ public struct IPTablesCompiler: Sendable {
             payload: payload, isFull: isFull, activeNATChains: context.activeNATChains, deletedChains: deleted,
             filterRuleCount: out.filterRules.count,
             natRulesWritten: out.natRules.count - deleted.count,
-            natRuleTotal: out.natRules.count + out.skippedNATRules.count - deleted.count,
+            natRuleTotal: out.natRules.count + context.skippedRuleCount - deleted.count,
             largeClusterMode: largeClusterMode,
             noLocalEndpointsInternal: context.noLocalEndpointsInternal,
-            noLocalEndpointsExternal: context.noLocalEndpointsExternal)
+            noLocalEndpointsExternal: context.noLocalEndpointsExternal,
+            serviceSummaries: context.summaries)
     }
 
     /// The last rule(s) of nat KUBE-SERVICES: local destinations go on to KUBE-NODEPORTS.
@@ -146,13 +151,11 @@ public struct IPTablesCompiler: Sendable {
                               "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")
     }
 
-    /// The four line buffers of a sync, plus the discard buffers of a partial sync.
+    /// The four line buffers of a sync.
     struct Buffers {
         var filterChains = LineBuffer()
         var filterRules = LineBuffer()
         var natChains = LineBuffer()
         var natRules = LineBuffer()
-        var skippedNATChains = LineBuffer()
-        var skippedNATRules = LineBuffer()
     }
 }

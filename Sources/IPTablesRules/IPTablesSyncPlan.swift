@@ -1,3 +1,5 @@
+import KubeProxyCore
+
 /// The result of compiling one sync: the restore payload and the facts the proxier records.
 public struct IPTablesSyncPlan: Hashable, Sendable {
     /// The text for `iptables-restore --noflush --counters`: `*filter … COMMIT` then `*nat … COMMIT`.
@@ -20,4 +22,17 @@ public struct IPTablesSyncPlan: Hashable, Sendable {
     public var noLocalEndpointsInternal: Int
     /// Service ports whose external traffic has no local endpoint.
     public var noLocalEndpointsExternal: Int
+    /// What was computed of each Service port's own chains; a later partial compile of an
+    /// unchanged Service reuses it instead of generating the rules again.
+    public var serviceSummaries: [ServicePortName: ServiceChainsSummary]
+}
+
+/// What a compile learnt of one Service port's own nat chains (SVC/SVL/EXT/FW/SEP).
+public struct ServiceChainsSummary: Hashable, Sendable {
+    /// How many rules they hold.
+    public var rules: Int
+    /// The hash suffix of its SVC/SVL/EXT/FW chains.
+    public var hash: String
+    /// Its KUBE-SEP chains.
+    public var endpointChains: [String]
 }

@@ -12,11 +12,18 @@ struct ServicePortContext {
     private(set) var noLocalEndpointsInternal = 0
     private(set) var noLocalEndpointsExternal = 0
     private var probabilities: [Int: String] = [:]
+    /// What the previous plan knew of each Service port's own chains.
+    let reusable: [ServicePortName: ServiceChainsSummary]?
+    /// What this plan knows of them.
+    private(set) var summaries: [ServicePortName: ServiceChainsSummary] = [:]
+    /// Rules of Service chains not written this time (they stay in the kernel).
+    private(set) var skippedRuleCount = 0
 
-    init(options: IPTablesCompilerOptions, isIPv6: Bool, largeClusterMode: Bool) {
+    init(options: IPTablesCompilerOptions, isIPv6: Bool, largeClusterMode: Bool, reusable: [ServicePortName: ServiceChainsSummary]?) {
         self.options = options
         self.isIPv6 = isIPv6
         self.largeClusterMode = largeClusterMode
+        self.reusable = reusable
     }
 
     typealias C = IPTablesCompiler
@@ -29,16 +36,24 @@ struct ServicePortContext {
         let port = String(svc.port)
         let hasEndpoints = selection.hasAnyEndpoints
 
-        let clusterPolicyChain = ChainNames.serviceChain(name)
-        let localPolicyChain = ChainNames.localChain(name)
-        let externalTrafficChain = ChainNames.externalChain(name)
-        let fwChain = ChainNames.firewallChain(name)
+        // An unchanged Service whose chains the last plan described: reuse its hashes and counts.
+        let known = writeChains ? nil : reusable?[name]
+        let hash = known?.hash ?? ChainNames.portProtoHash(s, p)
+        let clusterPolicyChain = "KUBE-SVC-" + hash
+        let localPolicyChain = "KUBE-SVL-" + hash
+        let externalTrafficChain = "KUBE-EXT-" + hash
+        let fwChain = "KUBE-FW-" + hash
 
-        for ep in selection.allReachableEndpoints { activeNATChains.insert(ChainNames.endpointChain(name, endpoint: ep.description)) }
+        var sepChains: [String: String] = [:]
+        if known == nil {
+            for ep in selection.allReachableEndpoints { sepChains[ep.description] = ChainNames.endpointChain(name, endpoint: ep.description) }
+        }
+        func sepChain(_ ep: Endpoint) -> String { sepChains[ep.description] ?? ChainNames.endpointChain(name, endpoint: ep.description) }
+        var ownChains = known?.endpointChains ?? Array(sepChains.values)
         let usesClusterPolicyChain = !selection.clusterEndpoints.isEmpty && svc.usesClusterEndpoints
-        if usesClusterPolicyChain { activeNATChains.insert(clusterPolicyChain) }
+        if usesClusterPolicyChain { ownChains.append(clusterPolicyChain) }
         let usesLocalPolicyChain = !selection.localEndpoints.isEmpty && svc.usesLocalEndpoints
-        if usesLocalPolicyChain { activeNATChains.insert(localPolicyChain) }
+        if usesLocalPolicyChain { ownChains.append(localPolicyChain) }
 
         var internalTrafficChain = clusterPolicyChain
         var hasInternalEndpoints = hasEndpoints
@@ -53,13 +68,14 @@ struct ServicePortContext {
             if selection.localEndpoints.isEmpty { hasExternalEndpoints = false }
         }
         let usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible
-        if usesExternalTrafficChain { activeNATChains.insert(externalTrafficChain) }
+        if usesExternalTrafficChain { ownChains.append(externalTrafficChain) }
         var loadBalancerTrafficChain = externalTrafficChain
         let usesFWChain = hasEndpoints && !svc.loadBalancerVIPs.isEmpty && !svc.loadBalancerSourceRanges.isEmpty
         if usesFWChain {
-            activeNATChains.insert(fwChain)
+            ownChains.append(fwChain)
             loadBalancerTrafficChain = fwChain
         }
+        activeNATChains.formUnion(ownChains)
 
         var internalFilterTarget = "", internalFilterComment = ""
         var externalFilterTarget = "", externalFilterComment = ""
@@ -140,7 +156,13 @@ struct ServicePortContext {
                                   "-m", "tcp", "-p", "tcp", "--dport", String(svc.healthCheckNodePort), "-j", "ACCEPT")
         }
 
-        // The service's own chains.
+        // The service's own chains: an unchanged Service's are already in the kernel; when the last
+        // plan counted them, count them again without writing them.
+        if let known {
+            skippedRuleCount += known.rules
+            summaries[name] = known
+            return
+        }
         var chains = LineBuffer()
         var rules = LineBuffer()
         if hasInternalEndpoints {
@@ -186,14 +208,14 @@ struct ServicePortContext {
         }
         if usesClusterPolicyChain {
             chains.writeLine(chainLine(clusterPolicyChain))
-            writeEndpointRules(&rules, svc: svc, chain: clusterPolicyChain, endpoints: selection.clusterEndpoints)
+            writeEndpointRules(&rules, svc: svc, chain: clusterPolicyChain, endpoints: selection.clusterEndpoints, sepChain: sepChain)
         }
         if usesLocalPolicyChain {
             chains.writeLine(chainLine(localPolicyChain))
-            writeEndpointRules(&rules, svc: svc, chain: localPolicyChain, endpoints: selection.localEndpoints)
+            writeEndpointRules(&rules, svc: svc, chain: localPolicyChain, endpoints: selection.localEndpoints, sepChain: sepChain)
         }
         for ep in selection.allReachableEndpoints {
-            let chain = ChainNames.endpointChain(name, endpoint: ep.description)
+            let chain = sepChain(ep)
             chains.writeLine(chainLine(chain))
             var args = ["-A", chain] + comment(s)
             rules.write(args + ["-s", ep.ip.description, "-j", C.markMasqChain])
@@ -201,28 +223,29 @@ struct ServicePortContext {
             rules.write(args + ["-m", p, "-p", p, "-j", "DNAT", "--to-destination", ep.description])
         }
 
+        summaries[name] = ServiceChainsSummary(rules: rules.count, hash: hash, endpointChains: Array(sepChains.values))
         if writeChains {
             chains.lines.forEach { out.natChains.writeLine($0) }
             rules.lines.forEach { out.natRules.writeLine($0) }
         } else {
-            chains.lines.forEach { out.skippedNATChains.writeLine($0) }
-            rules.lines.forEach { out.skippedNATRules.writeLine($0) }
+            skippedRuleCount += rules.count
         }
     }
 
     /// The SVC/SVL rules: affinity checks first, then a cascade of random matches.
-    private mutating func writeEndpointRules(_ rules: inout LineBuffer, svc: ServicePortInfo, chain: String, endpoints: [Endpoint]) {
+    private mutating func writeEndpointRules(_ rules: inout LineBuffer, svc: ServicePortInfo, chain: String, endpoints: [Endpoint],
+                                             sepChain: (Endpoint) -> String) {
         let s = svc.name.description
         if let seconds = svc.stickyMaxAgeSeconds {
             for ep in endpoints {
-                let sep = ChainNames.endpointChain(svc.name, endpoint: ep.description)
+                let sep = sepChain(ep)
                 rules.write(["-A", chain] + comment("\"\(s) -> \(ep.description)\"")
                             + ["-m", "recent", "--name", sep, "--rcheck", "--seconds", String(seconds), "--reap", "-j", sep])
             }
         }
         let n = endpoints.count
         for (i, ep) in endpoints.enumerated() {
-            let sep = ChainNames.endpointChain(svc.name, endpoint: ep.description)
+            let sep = sepChain(ep)
             var args = ["-A", chain] + comment("\"\(s) -> \(ep.description)\"")
             if i < n - 1 {
                 args += ["-m", "statistic", "--mode", "random", "--probability", probability(n - i)]

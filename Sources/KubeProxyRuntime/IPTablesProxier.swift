@@ -23,6 +23,7 @@ public actor IPTablesProxier {
     /// Counters and gauges with upstream's meaning.
     public private(set) var metrics = IPTablesProxierMetrics()
     private var lastCleanup: ContinuousClock.Instant?
+    private var lastAppliedPlan: IPTablesSyncPlan?
 
     public init(iptables: any IPTablesInterface, options: IPTablesCompilerOptions, conntrack: (any ConntrackCleaner)? = nil,
                 cleanupInterval: Duration = .seconds(30), logger: Logger = Logger(label: "swift-kube-proxy.iptables")) {
@@ -41,7 +42,8 @@ public actor IPTablesProxier {
     public func sync(_ state: ProxyState) async -> SyncOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        let full = needFullSync || lastApplied == nil
+        // Topology hints depend on the node's labels: a label change rewrites everything, as upstream.
+        let full = needFullSync || lastApplied == nil || lastApplied?.nodeLabels != state.nodeLabels
         let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
         do {
             if full { try await ensureBaseChains(family: state.family) }
@@ -51,7 +53,7 @@ public actor IPTablesProxier {
                 existing = Self.chainNames(inSave: try await iptables.save(table: "nat"))
                 lastCleanup = clock.now
             }
-            let plan = compiler.compile(state, scope: scope, existingNATChains: existing)
+            let plan = compiler.compile(state, scope: scope, existingNATChains: existing, previous: lastAppliedPlan)
             lastPlan = plan
             do {
                 try await iptables.restore(plan.payload)
@@ -66,6 +68,7 @@ public actor IPTablesProxier {
                 metrics.conntrackDeletions += await conntrack.delete(deletions, family: state.family)
             }
             lastApplied = state
+            lastAppliedPlan = plan
             needFullSync = false
             let elapsed = clock.now - start
             metrics.observe(elapsed, full: full)

@@ -40,7 +40,7 @@ struct Bench {
             let (full, fullTime) = time { compiler.compile(state, scope: .full, existingNATChains: []) }
             let changed = SyntheticCluster.changingOneEndpoint(state)
             let (_, partialTime) = time {
-                compiler.compile(changed, scope: .partial(changedServices: changed.changedServices(since: state)), existingNATChains: full.activeNATChains)
+                compiler.compile(changed, scope: .partial(changedServices: changed.changedServices(since: state)), existingNATChains: full.activeNATChains, previous: full)
             }
             print("| \(n) | \(full.natRuleTotal) | \(String(format: "%.1f", Double(full.payload.utf8.count) / 1e6)) | \(String(format: "%.3f", fullTime)) | \(String(format: "%.4f", partialTime)) | \(String(format: "%.0f", fullTime / partialTime)) |")
         }

@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTests",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeProxyTesting", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

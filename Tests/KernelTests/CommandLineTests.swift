@@ -1,0 +1,68 @@
+import Foundation
+import KubeProxyTesting
+import Testing
+import Yams
+
+/// The documented command line, run as a real process: `render` reproduces upstream's full-sync
+/// fixtures and `trace --output json` their packet flows.
+@Suite("Command line: render and trace against upstream fixtures",
+       .enabled(if: FileManager.default.isExecutableFile(atPath: Lab.binary), "build the binary first (swift build)"))
+struct CommandLineTests {
+    static let fixtures = Lab.root.appendingPathComponent("Tests/IPTablesRulesTests/Fixtures/iptables")
+
+    static func renderArgs(_ caseFile: URL) throws -> [String] {
+        let info = try Yams.load(yaml: String(contentsOf: caseFile, encoding: .utf8)) as? [String: Any]
+        return info?["renderArgs"] as? [String] ?? []
+    }
+
+    static func run(_ arguments: [String], in directory: URL) -> (status: Int32, output: String) {
+        let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
+        return Lab.shell("cd '\(directory.path)' && '\(Lab.binary)' \(quoted) 2>/dev/null")
+    }
+
+    @Test("render reproduces the full-sync fixtures", arguments: ["overall_iptables_rules", "sync_proxy_rules_repeated/step01"])
+    func render(_ name: String) throws {
+        let dir = Self.fixtures.appendingPathComponent(name)
+        let caseDir = name.contains("/") ? dir.deletingLastPathComponent() : dir
+        let args = ["render", "--config", caseDir.appendingPathComponent("config.yaml").path, "--manifests", "cluster.yaml"]
+            + (try Self.renderArgs(caseDir.appendingPathComponent("case.yaml")))
+        let result = Self.run(args, in: dir)
+        #expect(result.status == 0)
+        let expected = try String(contentsOf: dir.appendingPathComponent("expected.txt"), encoding: .utf8)
+        #expect(try IPTablesNormaliser.sorted(result.output) == expected)
+    }
+
+    @Test("trace --output json reproduces the packet flows", arguments: ["TestLoadBalancer", "TestExternalTrafficPolicyLocal", "TestNoEndpointsReject"])
+    func trace(_ name: String) throws {
+        let dir = Self.fixtures.appendingPathComponent("packet-flows/\(name)")
+        let base = ["trace", "--config", "config.yaml", "--manifests", "cluster.yaml", "--output", "json"]
+            + (try Self.renderArgs(dir.appendingPathComponent("case.yaml")))
+        let flows = try Yams.load(yaml: String(contentsOf: dir.appendingPathComponent("flows.yaml"), encoding: .utf8)) as! [[String: Any]]
+        for flow in flows {
+            let args = base + ["--src", flow["sourceIP"] as! String, "--dst", flow["destIP"] as! String,
+                               "--dport", String(flow["destPort"] as! Int), "--protocol", (flow["protocol"] as! String).lowercased()]
+            let result = Self.run(args, in: dir)
+            #expect(result.status == 0, "\(name): \(flow["name"]!)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            let endpoints = flow["expectedEndpoints"] as? [String] ?? []
+            #expect(json["endpoints"] as? [String] == endpoints, "\(name): \(flow["name"]!)")
+            let verdict = flow["expectedVerdict"] as? String ?? (endpoints.isEmpty ? "NONE" : "DNAT")
+            #expect(json["verdict"] as? String == verdict, "\(name): \(flow["name"]!)")
+            #expect(json["masquerade"] as? Bool == flow["expectedMasquerade"] as? Bool, "\(name): \(flow["name"]!)")
+            #expect((json["rulesEvaluated"] as? Int ?? 0) > 0)
+            #expect(!(json["steps"] as? [Any] ?? []).isEmpty)
+        }
+    }
+
+    @Test("bad input: an unreadable config names the field, and exits non-zero")
+    func badConfig() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skp-cli-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "kind: KubeProxyConfiguration\niptables: {masqueradeBit: 99}\n".write(to: dir.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        try "kind: List\nitems: []\n".write(to: dir.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+        let r = Lab.shell("cd '\(dir.path)' && '\(Lab.binary)' render --config c.yaml --manifests m.yaml --kernel-features no-nfacct")
+        #expect(r.status != 0)
+        #expect(r.output.contains("KubeProxyConfiguration.iptables.masqueradeBit"))
+    }
+}

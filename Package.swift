@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KubeProxyModel", targets: ["KubeProxyModel"]),
         .library(name: "KubeProxyCore", targets: ["KubeProxyCore"]),
         .library(name: "IPTablesRules", targets: ["IPTablesRules"]),
+        .library(name: "NFTablesRules", targets: ["NFTablesRules"]),
         .library(name: "PacketTracer", targets: ["PacketTracer"]),
         .library(name: "KubeProxyTesting", targets: ["KubeProxyTesting"]),
     ],
@@ -42,6 +43,12 @@ let package = Package(
             dependencies: ["KubeProxyCore"],
             swiftSettings: swiftSettings
         ),
+        // Pure: ProxyState -> nftables transaction; the table model (knftables-style fake).
+        .target(
+            name: "NFTablesRules",
+            dependencies: ["KubeProxyCore", "IPTablesRules"],
+            swiftSettings: swiftSettings
+        ),
         // Pure: walks a compiled ruleset with one packet.
         .target(
             name: "PacketTracer",
@@ -62,7 +69,7 @@ let package = Package(
         .target(
             name: "KubeProxyRuntime",
             dependencies: [
-                "KubeProxyKernel", "IPTablesRules", "KubeProxyCore",
+                "KubeProxyKernel", "IPTablesRules", "NFTablesRules", "KubeProxyCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -70,7 +77,7 @@ let package = Package(
         // Shipped test support: fake kernel, recording runner, upstream normaliser.
         .target(
             name: "KubeProxyTesting",
-            dependencies: ["KubeProxyKernel", "IPTablesRules"],
+            dependencies: ["KubeProxyKernel", "IPTablesRules", "NFTablesRules"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -101,6 +108,12 @@ let package = Package(
         .testTarget(
             name: "IPTablesRulesTests",
             dependencies: ["IPTablesRules", "PacketTracer", "KubeProxyTesting", "KubeProxyRuntime"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NFTablesRulesTests",
+            dependencies: ["NFTablesRules", "KubeProxyTesting", "KubeProxyRuntime", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

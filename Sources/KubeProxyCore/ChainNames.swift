@@ -38,9 +38,12 @@ public enum ChainNames {
         ["KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"].contains { chain.hasPrefix($0) }
     }
 
-    static func hash(_ input: String) -> String {
+    static func hash(_ input: String) -> String { hash(input, length: 16) }
+
+    /// The first `length` base32 characters of the SHA-256 of `input` (the form every mode's names use).
+    public static func hash(_ input: String, length: Int) -> String {
         let digest = Array(SHA256.hash(data: Array(input.utf8)))
-        return String(base32(digest).prefix(16))
+        return String(base32(digest).prefix(length))
     }
 
     /// RFC 4648 base32 (alphabet A–Z, 2–7), without padding.

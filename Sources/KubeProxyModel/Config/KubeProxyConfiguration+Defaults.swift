@@ -2,23 +2,27 @@ extension KubeProxyConfiguration {
     /// The proxy mode; upstream's default on Linux is `iptables`.
     public var resolvedMode: String { (mode?.isEmpty ?? true) ? "iptables" : mode! }
 
-    /// `iptables.masqueradeBit`, default 14.
-    public var resolvedMasqueradeBit: Int { iptables?.masqueradeBit ?? 14 }
+    /// `iptables.masqueradeBit` (`nftables.masqueradeBit` in nftables mode), default 14.
+    public var resolvedMasqueradeBit: Int {
+        (resolvedMode == "nftables" ? nftables?.masqueradeBit : iptables?.masqueradeBit) ?? 14
+    }
 
-    /// `iptables.masqueradeAll`, default false.
-    public var resolvedMasqueradeAll: Bool { iptables?.masqueradeAll ?? false }
+    /// `iptables.masqueradeAll` (`nftables.masqueradeAll` in nftables mode), default false.
+    public var resolvedMasqueradeAll: Bool {
+        (resolvedMode == "nftables" ? nftables?.masqueradeAll : iptables?.masqueradeAll) ?? false
+    }
 
     /// `iptables.localhostNodePorts`, default true.
     public var resolvedLocalhostNodePorts: Bool { iptables?.localhostNodePorts ?? true }
 
-    /// `iptables.syncPeriod` (or the top-level `syncPeriod`), default 30 s.
+    /// `iptables.syncPeriod` (`nftables.syncPeriod` in nftables mode, or the top-level `syncPeriod`), default 30 s.
     public var resolvedSyncPeriod: GoDuration {
-        syncPeriod ?? iptables?.syncPeriod ?? GoDuration(seconds: 30)
+        syncPeriod ?? (resolvedMode == "nftables" ? nftables?.syncPeriod : iptables?.syncPeriod) ?? GoDuration(seconds: 30)
     }
 
-    /// `iptables.minSyncPeriod` (or the top-level `minSyncPeriod`), default 1 s.
+    /// `iptables.minSyncPeriod` (`nftables.minSyncPeriod` in nftables mode, or the top-level one), default 1 s.
     public var resolvedMinSyncPeriod: GoDuration {
-        minSyncPeriod ?? iptables?.minSyncPeriod ?? GoDuration(seconds: 1)
+        minSyncPeriod ?? (resolvedMode == "nftables" ? nftables?.minSyncPeriod : iptables?.minSyncPeriod) ?? GoDuration(seconds: 1)
     }
 
     /// `detectLocalMode`, default `ClusterCIDR`.

@@ -5,7 +5,7 @@ extension IPTablesDump {
     /// - Throws: ``IPTablesRestoreFailure`` naming the first failing line; tables before it stay applied.
     public mutating func applyRestore(_ payload: String) throws {
         var table: Table?
-        var touched: [String: Set<String>] = [:]
+        var index: [String: Int] = [:]
         var lineNumber = 0
         for raw in payload.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -17,7 +17,7 @@ extension IPTablesDump {
             if line.hasPrefix("*") {
                 let name = String(line.dropFirst())
                 table = self.table(name) ?? Table(name: name)
-                touched[name] = []
+                index = Dictionary(uniqueKeysWithValues: table!.chains.enumerated().map { ($0.element.name, $0.offset) })
             } else if line == "COMMIT" {
                 guard var committed = table else { throw fail("COMMIT outside a table") }
                 // Every jump must lead somewhere.
@@ -39,23 +39,25 @@ extension IPTablesDump {
             } else if line.hasPrefix(":") {
                 guard table != nil else { throw fail("chain outside a table") }
                 let name = String(line.dropFirst().split(separator: " ").first ?? "")
-                if let index = table!.index(of: name) {
-                    table!.chains[index].rules = []
+                if let at = index[name] {
+                    table!.chains[at].rules = []
                 } else {
+                    index[name] = table!.chains.count
                     table!.chains.append(Chain(name: name))
                 }
             } else if line.hasPrefix("-A ") {
                 guard table != nil else { throw fail("rule outside a table") }
                 guard let rule = try? IPTablesRule(line: String(line)) else { throw fail("malformed rule") }
-                guard let index = table!.index(of: rule.chain) else { throw fail("chain \(rule.chain) does not exist") }
-                table!.chains[index].rules.append(rule)
+                guard let at = index[rule.chain] else { throw fail("chain \(rule.chain) does not exist") }
+                table!.chains[at].rules.append(rule)
             } else if line.hasPrefix("-X ") {
                 guard table != nil else { throw fail("-X outside a table") }
                 let name = String(line.dropFirst(3).trimmingCharacters())
-                guard let index = table!.index(of: name) else { throw fail("chain \(name) does not exist") }
+                guard let at = index[name] else { throw fail("chain \(name) does not exist") }
                 let referenced = table!.chains.contains { $0.rules.contains { $0.target == name } }
                 if referenced { throw fail("Couldn't delete chain `\(name)': Directory not empty (still referenced)") }
-                table!.chains.remove(at: index)
+                table!.chains.remove(at: at)
+                index = Dictionary(uniqueKeysWithValues: table!.chains.enumerated().map { ($0.element.name, $0.offset) })
             } else {
                 throw fail("unexpected line")
             }

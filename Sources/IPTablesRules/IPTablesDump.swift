@@ -43,6 +43,7 @@ public struct IPTablesDump: Hashable, Sendable {
     public init(parsing text: String) throws {
         var tables: [Table] = []
         var current: Table?
+        var index: [String: Int] = [:]
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters()
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -52,6 +53,7 @@ public struct IPTablesDump: Hashable, Sendable {
             if line.hasPrefix("*") {
                 guard current == nil else { throw fail("table started before COMMIT") }
                 current = Table(name: String(line.dropFirst()))
+                index = [:]
             } else if line == "COMMIT" {
                 guard let table = current else { throw fail("COMMIT outside a table") }
                 tables.append(table)
@@ -59,21 +61,24 @@ public struct IPTablesDump: Hashable, Sendable {
             } else if line.hasPrefix(":") {
                 guard current != nil else { throw fail("chain outside a table") }
                 let name = String(line.dropFirst().split(separator: " ").first ?? "")
-                if current!.index(of: name) == nil { current!.chains.append(Chain(name: name)) }
+                if index[name] == nil {
+                    index[name] = current!.chains.count
+                    current!.chains.append(Chain(name: name))
+                }
             } else if line.hasPrefix("-A ") {
                 guard current != nil else { throw fail("rule outside a table") }
                 var rule: IPTablesRule
                 do { rule = try IPTablesRule(line: String(line)) } catch { throw fail("malformed rule") }
-                guard let index = current!.index(of: rule.chain), !current!.deletedChains.contains(rule.chain) else {
+                guard let at = index[rule.chain], !current!.deletedChains.contains(rule.chain) else {
                     throw fail("rule in undeclared chain \(rule.chain)")
                 }
                 rule.line = String(line)
-                current!.chains[index].rules.append(rule)
+                current!.chains[at].rules.append(rule)
             } else if line.hasPrefix("-X ") {
                 guard current != nil else { throw fail("-X outside a table") }
                 let name = String(line.dropFirst(3).trimmingCharacters())
-                guard let index = current!.index(of: name) else { throw fail("-X of undeclared chain \(name)") }
-                guard current!.chains[index].rules.isEmpty else { throw fail("-X of chain \(name) that has rules") }
+                guard let at = index[name] else { throw fail("-X of undeclared chain \(name)") }
+                guard current!.chains[at].rules.isEmpty else { throw fail("-X of chain \(name) that has rules") }
                 current!.deletedChains.append(name)
             } else {
                 throw fail("unexpected line")

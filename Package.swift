@@ -52,14 +52,14 @@ let package = Package(
         // Pure: walks a compiled ruleset with one packet.
         .target(
             name: "PacketTracer",
-            dependencies: ["IPTablesRules"],
+            dependencies: ["IPTablesRules", "NFTablesRules"],
             swiftSettings: swiftSettings
         ),
         // Side effects: iptables-restore, conntrack, sysctls, interface addresses.
         .target(
             name: "KubeProxyKernel",
             dependencies: [
-                "IPTablesRules",
+                "IPTablesRules", "NFTablesRules",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "swift-kube-proxy",
             dependencies: [
-                "KubeProxyRuntime", "PacketTracer",
+                "KubeProxyRuntime", "PacketTracer", "NFTablesRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -5,29 +5,28 @@ import KubeProxyKernel
 import KubeProxyModel
 import Logging
 
-/// Runs the iptables proxier against manifest files until cancelled: a sync at start, then one
+/// Runs a proxier against manifest files until cancelled: a sync at start, then one
 /// whenever the files change, at most once per `minSyncPeriod`, and at least once per
 /// `syncPeriod` (upstream's bounded-frequency runner). A sync that fails is retried after `syncPeriod`.
 public struct ManifestFollower: Sendable {
     public let source: ManifestSource
     public let config: KubeProxyConfiguration
-    public let iptables: any IPTablesInterface
+    /// Makes the proxier once the first inputs are known (its options depend on them).
+    public let makeProxier: @Sendable (ProxierInputs) -> any Proxier
     public let features: KernelFeatures
-    public let conntrack: (any ConntrackCleaner)?
     public let logger: Logger
     /// Upstream's FullSyncPeriod: a full resync at least this often.
     public var fullSyncPeriod: Duration = .seconds(3600)
     /// How often the files are checked for changes.
     public var pollInterval: Duration = .milliseconds(100)
 
-    public init(source: ManifestSource, config: KubeProxyConfiguration, iptables: any IPTablesInterface,
-                features: KernelFeatures, conntrack: (any ConntrackCleaner)?, logger: Logger) {
+    public init(source: ManifestSource, config: KubeProxyConfiguration, features: KernelFeatures, logger: Logger,
+                makeProxier: @escaping @Sendable (ProxierInputs) -> any Proxier) {
         self.source = source
         self.config = config
-        self.iptables = iptables
         self.features = features
-        self.conntrack = conntrack
         self.logger = logger
+        self.makeProxier = makeProxier
     }
 
     /// Loads the current inputs, logging every object that had to be skipped.
@@ -44,13 +43,12 @@ public struct ManifestFollower: Sendable {
     public func run() async throws {
         let clock = ContinuousClock()
         let first = try inputs()
-        if first.options.localhostNodePorts && first.state.family == .ipv4 {
+        if first.options.localhostNodePorts && first.state.family == .ipv4 && config.resolvedMode == "iptables" {
             do { try HostFacts.setSysctl("net/ipv4/conf/all/route_localnet", "1") } catch {
                 logger.warning("cannot set route_localnet; localhost NodePorts will not work", metadata: ["error": "\(error)"])
             }
         }
-        let proxier = IPTablesProxier(iptables: iptables, options: first.options, conntrack: conntrack,
-                                      cleanupInterval: config.resolvedSyncPeriod.duration, logger: logger)
+        let proxier = makeProxier(first)
         logger.info("following manifests", metadata: [
             "node": "\(first.node.name)", "family": "\(first.state.family.rawValue)", "files": "\(source.paths.joined(separator: ","))",
             "minSyncPeriod": "\(config.resolvedMinSyncPeriod)", "syncPeriod": "\(config.resolvedSyncPeriod)",
@@ -68,8 +66,8 @@ public struct ManifestFollower: Sendable {
             let now = clock.now
             if now - lastCanaryCheck >= maxSync {
                 lastCanaryCheck = now
-                if !(await proxier.canaryPresent()) {
-                    logger.warning("canary chain KUBE-PROXY-CANARY is gone: rules were flushed from outside; resyncing in full")
+                if !(await proxier.checkIntegrity()) {
+                    logger.warning("our rules were removed from outside (canary chain or table gone); resyncing in full")
                     pending = true
                 }
             }

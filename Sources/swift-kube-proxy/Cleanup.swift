@@ -2,10 +2,11 @@ import ArgumentParser
 import IPTablesRules
 import KubeProxyKernel
 import KubeProxyModel
+import NFTablesRules
 
 /// `cleanup`: removes every chain and rule kube-proxy's iptables mode creates, and nothing else.
 struct Cleanup: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove kube-proxy's iptables chains and rules (IPv4 and IPv6) and exit.")
+    static let configuration = CommandConfiguration(abstract: "Remove kube-proxy's iptables chains and rules and its nftables tables (IPv4 and IPv6), and exit.")
 
     @Option(name: .customLong("iptables-backend"), help: "legacy, nft, or all (both).")
     var backend: String = "all"
@@ -30,6 +31,18 @@ struct Cleanup: AsyncParsableCommand {
                     failed = true
                     print("cleanup failed (\(b.rawValue), \(family.rawValue)): \(error)")
                 }
+            }
+        }
+        let nft = NFTCommands(runner: runner)
+        for family in ["ip", "ip6"] where await nft.tableExists(family: family, table: NFTablesCompiler.table) {
+            var tx = NFTTransaction(family: family, table: NFTablesCompiler.table)
+            tx.delete(.table(comment: nil))
+            do {
+                try await nft.run(tx)
+                print("removed nftables table \(family) \(NFTablesCompiler.table)")
+            } catch {
+                failed = true
+                print("cleanup failed (nftables \(family)): \(error)")
             }
         }
         if failed { throw ExitCode(1) }

@@ -14,7 +14,7 @@ struct ProxyOptions: ParsableArguments {
             help: "YAML or JSON files holding Services, EndpointSlices, Nodes (multi-document and kind: List allowed).")
     var manifests: [String] = []
 
-    @Option(name: .customLong("proxy-mode"), help: "Which proxy mode to use: iptables (the only one built so far).")
+    @Option(name: .customLong("proxy-mode"), help: "Which proxy mode to use: iptables or nftables.")
     var proxyMode: String?
 
     @Option(name: .customLong("hostname-override"), help: "The name of this node, instead of the host name.")
@@ -48,8 +48,8 @@ struct ProxyOptions: ParsableArguments {
         if masqueradeAll { config.iptables = config.iptables ?? .init(); config.iptables?.masqueradeAll = true }
         let errors = config.validationErrors()
         guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "\n")) }
-        guard config.resolvedMode == "iptables" else {
-            throw ValidationError("KubeProxyConfiguration.mode: \"\(config.resolvedMode)\" is not built yet; use iptables")
+        guard config.resolvedMode != "ipvs" else {
+            throw ValidationError("KubeProxyConfiguration.mode: \"ipvs\" is not built yet; use iptables or nftables")
         }
         return config
     }

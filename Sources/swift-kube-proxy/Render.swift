@@ -19,6 +19,10 @@ struct Render: AsyncParsableCommand {
                                    hostAddresses: try host.addresses(), features: try await host.features(backend: backend, runner: runner))
         let log = proxy.logger()
         for skipped in inputs.skipped { log.warning("skipping \(skipped)") }
-        print(inputs.firstSyncPayload(), terminator: "")
+        if config.resolvedMode == "nftables" {
+            print(try inputs.firstSyncNFTablesState().dump(), terminator: "")
+        } else {
+            print(inputs.firstSyncPayload(), terminator: "")
+        }
     }
 }

@@ -15,15 +15,22 @@ struct Run: AsyncParsableCommand {
         _ = try proxy.loadManifests()
         let logger = proxy.logger()
         let runner = SubprocessCommandRunner()
+        let mode = config.resolvedMode
         let backend = try await proxy.resolvedBackend(runner: runner)
         let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
         let manifests = try Manifests.load(paths: proxy.manifests)
         let family = NodeFactsProbe.primaryFamily(config: config, manifests: manifests)
-        logger.info("starting", metadata: ["mode": "iptables", "backend": "\(backend.rawValue)", "family": "\(family.rawValue)"])
-        let follower = ManifestFollower(
-            source: ManifestSource(paths: proxy.manifests), config: config,
-            iptables: IPTablesCommands(family: family, backend: backend, runner: runner),
-            features: features, conntrack: ConntrackCommands(runner: runner), logger: logger)
+        logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == "iptables" ? backend.rawValue : "nft")", "family": "\(family.rawValue)"])
+        let conntrack = ConntrackCommands(runner: runner)
+        let syncPeriod = config.resolvedSyncPeriod.duration
+        let follower = ManifestFollower(source: ManifestSource(paths: proxy.manifests), config: config, features: features, logger: logger) { inputs in
+            if mode == "nftables" {
+                return NFTablesProxier(nft: NFTCommands(runner: runner), options: inputs.options, family: inputs.state.family,
+                                       conntrack: conntrack, logger: logger)
+            }
+            return IPTablesProxier(iptables: IPTablesCommands(family: inputs.state.family, backend: backend, runner: runner),
+                                   options: inputs.options, conntrack: conntrack, cleanupInterval: syncPeriod, logger: logger)
+        }
         let task = Task { try await follower.run() }
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         await signals.wait()

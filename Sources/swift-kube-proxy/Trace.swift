@@ -30,8 +30,13 @@ struct Trace: AsyncParsableCommand {
         let addresses = try host.addresses()
         let inputs = ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(),
                                    hostAddresses: addresses, features: features)
-        let tracer = IPTablesTracer(dump: try inputs.kernelView(), localAddresses: Set(addresses))
-        let result = tracer.trace(Packet(source: source, destination: destination, destinationPort: dport, protocol: l4))
+        let packet = Packet(source: source, destination: destination, destinationPort: dport, protocol: l4)
+        let result: TraceResult
+        if config.resolvedMode == "nftables" {
+            result = NFTablesTracer(table: try inputs.firstSyncNFTablesState(), localAddresses: Set(addresses)).trace(packet)
+        } else {
+            result = IPTablesTracer(dump: try inputs.kernelView(), localAddresses: Set(addresses)).trace(packet)
+        }
         switch output {
         case "json":
             let encoder = JSONEncoder()

@@ -12,7 +12,7 @@ final class Lab: @unchecked Sendable {
     static let unavailableReason: String? = {
         if getuid() != 0 { return "kernel tests need root (network namespaces)" }
         if !FileManager.default.isExecutableFile(atPath: binary) { return "build the binary first (swift build): \(binary) is missing" }
-        for tool in ["ip", "iptables-legacy-restore", "iptables-nft-restore", "conntrack"] where shell("command -v \(tool)").status != 0 {
+        for tool in ["ip", "iptables-legacy-restore", "iptables-nft-restore", "conntrack", "nft"] where shell("command -v \(tool)").status != 0 {
             return "\(tool) is not installed (make test installs it)"
         }
         return nil
@@ -56,13 +56,15 @@ final class Lab: @unchecked Sendable {
     }
 
     /// Starts `run` in the node namespace and waits for the first sync to be in the kernel.
-    func startProxy(backend: String) throws {
+    /// - Parameter mode: `iptables-legacy`, `iptables-nft` or `nftables`.
+    func startProxy(mode: String) throws {
+        let flags = mode == "nftables" ? "--proxy-mode nftables" : "--proxy-mode iptables --iptables-backend \(mode.dropFirst("iptables-".count))"
         let log = directory.appendingPathComponent("proxy.log")
         let command = "exec ip netns exec \(prefix)node '\(Self.binary)' run --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)'"
-            + " --manifests '\(manifestPath)' --iptables-backend \(backend) >'\(log.path)' 2>&1 </dev/null"
+            + " --manifests '\(manifestPath)' \(flags) >'\(log.path)' 2>&1 </dev/null"
         guard let pid = Self.spawn(["/bin/bash", "-c", command]) else { throw LabError(message: "cannot start the proxy") }
         proxy = pid
-        try waitFor("first sync") { self.proxyLog.contains("sync done") }
+        try waitFor("first sync", seconds: 30) { self.proxyLog.contains("sync done") }
     }
 
     /// Stops the proxy with SIGTERM and returns its exit status.

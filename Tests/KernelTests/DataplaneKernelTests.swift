@@ -1,19 +1,20 @@
 import Foundation
 import Testing
 
-/// Real traffic through rules that `swift-kube-proxy run` programs in a lab of network namespaces,
-/// on both iptables backends. Addresses are the lab's (see lab/lab.sh and examples/cluster.yaml).
-@Suite("Kernel: iptables mode with real traffic", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
-struct IPTablesKernelTests {
-    static let backends = ["legacy", "nft"]
+/// Real traffic through rules that `swift-kube-proxy run` programs in a lab of network namespaces:
+/// iptables mode on both iptables backends, and nftables mode. Addresses are the lab's (see
+/// lab/lab.sh and examples/cluster.yaml).
+@Suite("Kernel: every mode with real traffic", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
+struct DataplaneKernelTests {
+    static let modes = ["iptables-legacy", "iptables-nft", "nftables"]
     static let pods: Set<String> = ["pod1", "pod2", "pod3"]
 
-    @Test("every Service kind answers as the manifests say", arguments: backends)
-    func everyServiceKind(backend: String) throws {
-        let lab = try Lab(prefix: "k\(backend.prefix(1))a")
+    @Test("every Service kind answers as the manifests say", arguments: modes)
+    func everyServiceKind(mode: String) throws {
+        let lab = try Lab(prefix: "k\(Self.modes.firstIndex(of: mode)!)a")
         defer { lab.tearDown() }
         try lab.writeManifests(Lab.exampleDocuments())
-        try lab.startProxy(backend: backend)
+        try lab.startProxy(mode: mode)
 
         // ClusterIP TCP: only ready endpoints (the unready one would time out), spread over all three.
         let web = lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 60)
@@ -45,22 +46,22 @@ struct IPTablesKernelTests {
         // SIGTERM leaves the rules in place and exits 0.
         #expect(lab.stopProxy() == 0)
         #expect(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 5).allSatisfy(Self.pods.contains))
-        // cleanup removes every kube-proxy chain and rule (kubelet's KUBE-FIREWALL stays, as upstream).
-        let cleanup = lab.inNamespace("node", "'\(Lab.binary)' cleanup --iptables-backend \(backend)")
+        // cleanup removes every kube-proxy chain, rule and table (kubelet's KUBE-FIREWALL stays, as upstream).
+        let cleanup = lab.inNamespace("node", "'\(Lab.binary)' cleanup")
         #expect(cleanup.status == 0, "\(cleanup.output)")
-        let save = lab.inNamespace("node", "iptables-\(backend)-save").output
-        let leftover = save.split(separator: "\n").filter { $0.contains("KUBE-") && !$0.contains("KUBE-FIREWALL") }
+        let save = lab.inNamespace("node", "iptables-legacy-save; iptables-nft-save; nft list tables").output
+        let leftover = save.split(separator: "\n").filter { ($0.contains("KUBE-") && !$0.contains("KUBE-FIREWALL")) || $0.contains("kube-proxy") }
         #expect(leftover.isEmpty, "left behind: \(leftover)")
         #expect(lab.probe(from: "client", dst: "198.18.10.10", port: 80, timeout: 300) != ["pod1"])
     }
 
-    @Test("changes while running: endpoints and Services come and go, untouched Services never fail", arguments: backends)
-    func changesWhileRunning(backend: String) throws {
-        let lab = try Lab(prefix: "k\(backend.prefix(1))b")
+    @Test("changes while running: endpoints and Services come and go, untouched Services never fail", arguments: modes)
+    func changesWhileRunning(mode: String) throws {
+        let lab = try Lab(prefix: "k\(Self.modes.firstIndex(of: mode)!)b")
         defer { lab.tearDown() }
         let documents = try Lab.exampleDocuments()
         try lab.writeManifests(documents)
-        try lab.startProxy(backend: backend)
+        try lab.startProxy(mode: mode)
         #expect(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 30).contains("pod3"))
 
         // Untouched service probed continuously in the background during all changes.
@@ -77,6 +78,11 @@ struct IPTablesKernelTests {
         try lab.waitFor("pod3 to leave web") { !lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 20).contains("pod3") }
         #expect(Set(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 60)) == ["pod1", "pod2"])
         #expect(lab.proxyLog.contains("full=false"), "later syncs are partial")
+        if mode == "nftables" {
+            // The table is one nft transaction away: check it holds the verdict maps upstream writes.
+            let table = lab.inNamespace("node", "nft list table ip kube-proxy").output
+            #expect(table.contains("map service-ips") && table.contains("numgen random mod 2 vmap"))
+        }
 
         // Add a Service, then remove another.
         changed = changed.addingService("added", clusterIP: "198.18.10.40", addresses: ["198.18.1.6"])
@@ -101,13 +107,13 @@ struct IPTablesKernelTests {
         #expect(outcomes.allSatisfy { $0 == "pod1" || $0 == "pod2" }, "untouched service failed: \(outcomes.filter { $0 != "pod1" && $0 != "pod2" })")
     }
 
-    @Test("a UDP client that keeps its source port reaches a new endpoint once its own is removed", arguments: backends)
-    func staleUDPConntrack(backend: String) throws {
-        let lab = try Lab(prefix: "k\(backend.prefix(1))c")
+    @Test("a UDP client that keeps its source port reaches a new endpoint once its own is removed", arguments: modes)
+    func staleUDPConntrack(mode: String) throws {
+        let lab = try Lab(prefix: "k\(Self.modes.firstIndex(of: mode)!)c")
         defer { lab.tearDown() }
         let documents = try Lab.exampleDocuments()
         try lab.writeManifests(documents)
-        try lab.startProxy(backend: backend)
+        try lab.startProxy(mode: mode)
         let first = lab.probe(from: "client", dst: "198.18.10.12", port: 53, count: 3, udp: true, sport: 40053)
         #expect(Set(first).count == 1 && Self.pods.contains(first[0]), "one flow sticks to one pod: \(first)")
         let address = ["pod1": "198.18.1.2", "pod2": "198.18.1.6", "pod3": "198.18.1.10"][first[0]]!

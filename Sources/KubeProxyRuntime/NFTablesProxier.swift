@@ -1,0 +1,88 @@
+import IPTablesRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyModel
+import Logging
+import NFTablesRules
+
+/// The nftables-mode proxier: one `nft -f -` transaction per sync; a failure changes nothing and
+/// makes the next sync full. Chains that fall out of use are flushed at once and deleted by a
+/// separate transaction once stale for a second (older kernels see the last reference go late).
+public actor NFTablesProxier: Proxier {
+    let nft: any NFTablesInterface
+    let compiler: NFTablesCompiler
+    let conntrack: (any ConntrackCleaner)?
+    let logger: Logger
+    var family: String { compiler.family == .ipv4 ? "ip" : "ip6" }
+
+    public private(set) var lastApplied: ProxyState?
+    public private(set) var needFullSync = true
+    public private(set) var lastPlan: NFTablesSyncPlan?
+    /// Successful syncs, failed transactions, and the size of the last transaction.
+    public private(set) var fullSyncs = 0, partialSyncs = 0, failures = 0, lastOperations = 0
+    private var memory: NFTablesMemory?
+    private var staleSince: [String: ContinuousClock.Instant] = [:]
+
+    public init(nft: any NFTablesInterface, options: IPTablesCompilerOptions, family: IPFamily,
+                conntrack: (any ConntrackCleaner)? = nil, logger: Logger = Logger(label: "swift-kube-proxy.nftables")) {
+        self.nft = nft
+        self.compiler = NFTablesCompiler(options: options, family: family)
+        self.conntrack = conntrack
+        self.logger = logger
+    }
+
+    public func forceFullSync() { needFullSync = true }
+
+    public func checkIntegrity() async -> Bool {
+        let present = await nft.tableExists(family: family, table: NFTablesCompiler.table)
+        if !present { needFullSync = true; memory = nil }
+        return present
+    }
+
+    @discardableResult
+    public func sync(_ state: ProxyState) async -> SyncOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        await deleteOldStaleChains(now: start)
+        let full = needFullSync || lastApplied == nil || memory == nil || lastApplied?.nodeLabels != state.nodeLabels
+        let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
+        do {
+            let chains = Set(try await nft.listChains(family: family, table: NFTablesCompiler.table))
+            let sets = Set(try await nft.listSets(family: family, table: NFTablesCompiler.table))
+            let plan = compiler.compile(state, scope: scope, previous: full ? nil : memory, existingChains: chains, existingSets: sets)
+            lastPlan = plan
+            if !plan.transaction.isEmpty {
+                do { try await nft.run(plan.transaction) } catch { failures += 1; throw error }
+            }
+            for chain in plan.staleChains where staleSince[chain] == nil { staleSince[chain] = start }
+            for chain in plan.activeChains { staleSince[chain] = nil }
+            let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
+            if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
+            memory = plan.memory
+            lastApplied = state
+            needFullSync = false
+            lastOperations = plan.transaction.count
+            if full { fullSyncs += 1 } else { partialSyncs += 1 }
+            let elapsed = clock.now - start
+            logger.info("sync done", metadata: ["full": "\(full)", "duration": "\(elapsed)", "operations": "\(plan.transaction.count)",
+                                                "staleChains": "\(plan.staleChains.count)"])
+            return SyncOutcome(full: full, error: nil, duration: elapsed)
+        } catch {
+            needFullSync = true
+            logger.error("sync failed; the next sync will be full", metadata: ["full": "\(full)", "error": "\(error)"])
+            return SyncOutcome(full: full, error: "\(error)", duration: clock.now - start)
+        }
+    }
+
+    /// Deletes chains that have been stale (flushed, unused) for more than a second.
+    private func deleteOldStaleChains(now: ContinuousClock.Instant) async {
+        let old = staleSince.filter { now - $0.value > .seconds(1) }.map(\.key).sorted()
+        guard !old.isEmpty else { return }
+        do {
+            try await nft.run(compiler.deleteChains(old))
+            for chain in old { staleSince[chain] = nil }
+        } catch {
+            logger.warning("could not delete stale chains; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+}

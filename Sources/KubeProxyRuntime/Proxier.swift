@@ -1,0 +1,16 @@
+import KubeProxyCore
+
+/// A dataplane's proxier: it programs the kernel for a state, one transaction per sync.
+public protocol Proxier: Actor {
+    /// Programs the kernel for `state`.
+    @discardableResult
+    func sync(_ state: ProxyState) async -> SyncOutcome
+    /// Whether what we programmed is still there; when it is not, the next sync is full.
+    func checkIntegrity() async -> Bool
+    /// Makes the next sync full.
+    func forceFullSync()
+}
+
+extension IPTablesProxier: Proxier {
+    public func checkIntegrity() async -> Bool { await canaryPresent() }
+}

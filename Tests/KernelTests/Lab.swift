@@ -119,7 +119,21 @@ final class Lab: @unchecked Sendable {
         var pid: pid_t = 0
         let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
-        return posix_spawn(&pid, argv[0], nil, nil, cargs, environ) == 0 ? pid : nil
+        // The child starts with no blocked signals and default handlers for SIGTERM and SIGINT,
+        // whatever the test runner does with them, so that stopping it works.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), defaults = sigset_t()
+        sigemptyset(&empty)
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return posix_spawn(&pid, argv[0], nil, &attributes, cargs, environ) == 0 ? pid : nil
     }
 
     /// Waits for `pid` and returns its exit status (128 + signal when killed).

@@ -32,16 +32,23 @@ TXT
 say "2. The cluster (examples/cluster.yaml): Services and their endpoints"
 grep '^#   ' examples/cluster.yaml | sed 's/^#/ /'
 
-for backend in nft legacy; do
-  say "3. swift-kube-proxy runs inside the node namespace (iptables mode, $backend backend)"
+for dataplane in iptables/nft iptables/legacy nftables; do
+  mode=${dataplane%%/*}; backend=${dataplane#*/}
+  if [ "$mode" = nftables ]; then flags=(--proxy-mode nftables); label="nftables mode"
+  else flags=(--proxy-mode iptables --iptables-backend "$backend"); label="iptables mode, $backend backend"; fi
+  say "3. swift-kube-proxy runs inside the node namespace ($label)"
   ip netns exec "${P}node" "$BIN" run --config examples/config.yaml --manifests examples/cluster.yaml \
-    --iptables-backend "$backend" > "/tmp/${P}proxy.log" 2>&1 &
+    "${flags[@]}" > "/tmp/${P}proxy.log" 2>&1 &
   PROXY_PID=$!
   for _ in $(seq 1 100); do grep -q "sync done" "/tmp/${P}proxy.log" && break; sleep 0.1; done
   sed 's/^/   /' "/tmp/${P}proxy.log"
-  echo "   iptables-save now holds $(ip netns exec "${P}node" "iptables-${backend}-save" | grep -c '^-A KUBE') kube-proxy rules."
+  if [ "$mode" = nftables ]; then
+    echo "   nft list table ip kube-proxy now holds $(ip netns exec "${P}node" nft list table ip kube-proxy | grep -c ' : goto ') verdict-map entries."
+  else
+    echo "   iptables-save now holds $(ip netns exec "${P}node" "iptables-${backend}-save" | grep -c '^-A KUBE') kube-proxy rules."
+  fi
 
-  say "4. Real connections ($backend): who answered, out of 100"
+  say "4. Real connections ($label): who answered, out of 100"
   echo "   web (ClusterIP 198.18.10.10:80, 3 ready pods + 1 unready endpoint that must never be used):"
   probe client 198.18.10.10 80 100
   echo "   dns (ClusterIP 198.18.10.12:53, UDP):"
@@ -64,11 +71,15 @@ for backend in nft legacy; do
   probe client 198.18.10.18 80 1 --timeout 4000
 
   kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true; PROXY_PID=
-  ip netns exec "${P}node" "$BIN" cleanup --iptables-backend "$backend" | sed 's/^/   /'
+  ip netns exec "${P}node" "$BIN" cleanup | sed 's/^/   /'
 done
 
-say "5. How did the client's connection to web find a pod? swift-kube-proxy trace explains it rule by rule"
+say "5. How did the client's connection to web find a pod? swift-kube-proxy trace explains it rule by rule (iptables mode)"
 "$BIN" trace --config examples/config.yaml --manifests examples/cluster.yaml --host-address 198.18.2.1/24 \
   --kernel-features no-nfacct,random-fully --src 198.18.1.14 --dst 198.18.10.10 --dport 80 | sed 's/^/   /'
+
+say "   ... and in nftables mode: one verdict-map lookup instead of a scan of every Service"
+"$BIN" trace --config examples/config.yaml --manifests examples/cluster.yaml --host-address 198.18.2.1/24 \
+  --proxy-mode nftables --src 198.18.1.14 --dst 198.18.10.10 --dport 80 | sed 's/^/   /'
 
 say "6. Removing the lab"

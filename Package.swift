@@ -92,7 +92,7 @@ let package = Package(
         // Benchmarks of the iptables dataplane (make bench); not part of the tests.
         .executableTarget(
             name: "skp-bench",
-            dependencies: ["KubeProxyRuntime", "KubeProxyTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KubeProxyRuntime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

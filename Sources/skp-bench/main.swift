@@ -4,7 +4,7 @@ import KubeProxyCore
 import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
-import KubeProxyTesting
+import KubeProxyCore
 import Logging
 
 /// The benchmarks of the iptables dataplane (`make bench`): compile times, and, when run inside

@@ -5,7 +5,7 @@ import KubeProxyModel
 /// `lab`: the servers and clients of the network-namespace lab (see lab/lab.sh).
 struct Lab: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Lab tools: a pod server and a client that tallies who answers.",
-                                                    subcommands: [Serve.self, Probe.self])
+                                                    subcommands: [Serve.self, Probe.self, Latency.self])
 
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Answer TCP connections and UDP datagrams with a name.")
@@ -17,6 +17,20 @@ struct Lab: ParsableCommand {
         func run() throws {
             let ports = { (s: String) in s.split(separator: ",").compactMap { Int($0) } }
             try LabServer(name: name, tcpPorts: ports(tcp), udpPorts: ports(udp), family: ipv6 ? .ipv6 : .ipv4).run()
+        }
+    }
+
+    struct Latency: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Time new connections (connect, read, close) and print p50/p90/p99 in µs as JSON.")
+        @Option(help: "Destination address.") var dst: String
+        @Option(help: "Destination port.") var port: Int
+        @Option(help: "How many measured connections (a tenth more are made first to warm up).") var count: Int = 1000
+
+        func run() throws {
+            guard let destination = IPAddress(sloppy: dst) else { throw ValidationError("--dst: not an address") }
+            let summary = LabLatency(destination: destination, port: port, count: count).run()
+            let data = try JSONEncoder().encode(summary)
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 

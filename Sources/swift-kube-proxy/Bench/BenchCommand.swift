@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import IPTablesRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyModel
+import KubeProxyRuntime
+import Logging
+import NFTablesRules
+
+/// `bench`: measures, on this node's own kernel, what a new connection costs as the number of
+/// Services grows, per dataplane, and what a sync costs. Works only inside namespaces it creates.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure new-connection cost and sync time versus the number of Services, per mode, in scratch network namespaces.")
+
+    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, nftables.")
+    var modes = "iptables-legacy,iptables-nft,nftables"
+    @Option(help: "Service counts (comma-separated).") var services = "100,1000,5000,10000,30000"
+    @Option(help: "Endpoints per Service.") var endpoints = 1
+    @Option(help: "Connections measured per target.") var samples = 2000
+    @Flag(help: "A short run (100 and 1000 Services, 300 samples): under a minute.") var quick = false
+    @Option(help: "Where to write bench.csv and bench.svg.") var output = "bench-results"
+
+    func run() async throws {
+        guard getuid() == 0 else { throw ValidationError("bench creates network namespaces: run it as root") }
+        let counts = quick ? [100, 1000] : services.split(separator: ",").compactMap { Int($0) }
+        let sampleCount = quick ? 300 : samples
+        let modeList = modes.split(separator: ",").map(String.init)
+        for m in modeList where !["iptables-legacy", "iptables-nft", "nftables"].contains(m) {
+            throw ValidationError("--modes: unknown mode \(m)")
+        }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let resolved = binary.hasPrefix("/") ? binary : FileManager.default.currentDirectoryPath + "/" + binary
+        let lab = BenchLab(prefix: "skpb\(getpid())-", binary: resolved)
+        let progress = BenchProgress()
+        var rows: [BenchRow] = []
+        for mode in modeList {
+            for n in counts {
+                do {
+                    rows += try await measure(mode: mode, services: n, samples: sampleCount, lab: lab, progress: progress)
+                } catch {
+                    await lab.down()
+                    progress.say("[\(mode)] \(n) services: failed: \(error)")
+                }
+            }
+        }
+        await lab.down()
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try BenchReport.csv(rows).write(toFile: output + "/bench.csv", atomically: true, encoding: .utf8)
+        try BenchReport.svg(rows).write(toFile: output + "/bench.svg", atomically: true, encoding: .utf8)
+        print(BenchReport.table(rows))
+        print("wrote \(output)/bench.csv and \(output)/bench.svg")
+    }
+
+    func measure(mode: String, services n: Int, samples: Int, lab: BenchLab, progress: BenchProgress) async throws -> [BenchRow] {
+        let ports = Array(8080..<(8080 + endpoints))
+        progress.say("[\(mode)] \(n) services: creating namespaces")
+        try await lab.up(ports: ports)
+        let state = SyntheticCluster.state(services: n, endpoints: endpoints, nodeName: "bench-node") { _, e in
+            Endpoint(ip: BenchLab.podIP, port: 8080 + e)
+        }
+        let runner = NamespacedRunner(namespace: lab.node, base: SubprocessCommandRunner())
+        let backend: IPTablesBackend = mode == "iptables-legacy" ? .legacy : .nft
+        let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
+        let options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4),
+                                              features: features)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let clock = ContinuousClock()
+        let proxier: any Proxier
+        let compileStart = clock.now
+        let size: Int, rules: Int
+        if mode == "nftables" {
+            let plan = NFTablesCompiler(options: options, family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
+            size = plan.transaction.rendered().utf8.count
+            rules = plan.transaction.count
+            proxier = NFTablesProxier(nft: NFTCommands(runner: runner), options: options, family: .ipv4, logger: logger)
+        } else {
+            let plan = IPTablesCompiler(options: options).compile(state, scope: .full, existingNATChains: [])
+            size = plan.payload.utf8.count
+            rules = plan.natRuleTotal + plan.filterRuleCount
+            proxier = IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: backend, runner: runner), options: options, logger: logger)
+        }
+        let compile = clock.now - compileStart
+        progress.say("[\(mode)] \(n) services: programming (\(rules) \(mode == "nftables" ? "operations" : "rules"), \(size / 1024) KiB)")
+        let full = await proxier.sync(state)
+        guard full.succeeded else { throw CommandError(executable: mode, detail: full.error ?? "sync failed") }
+        let update = await proxier.sync(SyntheticCluster.changingOneEndpoint(state, index: n / 2))
+        guard update.succeeded else { throw CommandError(executable: mode, detail: update.error ?? "update failed") }
+        _ = await proxier.sync(state)
+        var rows: [BenchRow] = []
+        let targets: [(String, IPAddress, Int)] = [("first", SyntheticCluster.clusterIP(0), 80), ("middle", SyntheticCluster.clusterIP(n / 2), 80),
+                                                   ("last", SyntheticCluster.clusterIP(n - 1), 80), ("non-service", BenchLab.podIP, 8080)]
+        for (label, ip, port) in targets {
+            progress.say("[\(mode)] \(n) services: \(samples) new connections to the \(label) \(label == "non-service" ? "destination" : "service")")
+            let s = try await lab.latency(ip, port: port, samples: samples)
+            rows.append(BenchRow(mode: mode, services: n, endpoints: endpoints, target: label, p50: s.p50, p90: s.p90, p99: s.p99,
+                                 failures: s.failures, compileSeconds: seconds(compile), fullSyncSeconds: seconds(full.duration),
+                                 updateSeconds: seconds(update.duration), payloadBytes: size, rules: rules))
+        }
+        await lab.down()
+        return rows
+    }
+
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+}
+
+/// Progress lines on standard error (the table and files are the result).
+final class BenchProgress: Sendable {
+    func say(_ text: String) {
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
+    }
+}

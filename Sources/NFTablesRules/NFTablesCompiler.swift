@@ -84,7 +84,8 @@ public struct NFTablesCompiler: Sendable {
         for set in (existingSets ?? []).sorted() where set.hasPrefix("affinity-") && !activeSets.contains(set) {
             tx.delete(.set(name: set, type: addrType, flags: [], timeoutSeconds: nil, comment: nil))
         }
-        return NFTablesSyncPlan(transaction: tx, isFull: full, activeChains: active, staleChains: stale, memory: memory)
+        return NFTablesSyncPlan(transaction: tx, isFull: full, activeChains: active, activeAffinitySets: activeSets,
+                                staleChains: stale, memory: memory)
     }
 
     /// The transaction that deletes `chains` (stale for long enough that the kernel lets them go).

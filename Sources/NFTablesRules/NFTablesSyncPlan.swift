@@ -6,6 +6,8 @@ public struct NFTablesSyncPlan: Hashable, Sendable {
     public var isFull: Bool
     /// The per-service and per-endpoint chains the state uses.
     public var activeChains: Set<String>
+    /// The affinity sets the state uses.
+    public var activeAffinitySets: Set<String>
     /// Chains flushed now because nothing uses them; a later transaction deletes them.
     public var staleChains: [String]
     /// The elements of every set and map after this sync (partial syncs diff against it).

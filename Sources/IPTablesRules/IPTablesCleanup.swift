@@ -11,7 +11,7 @@ public enum IPTablesCleanup {
 
     /// Whether `chain` is kube-proxy's.
     public static func owns(_ chain: String) -> Bool {
-        ownedChains.contains(chain) || ChainNames.isServiceChain(chain)
+        ownedChains.contains(chain) || ChainNames.isServiceChain(chain) || chain.hasPrefix(DispatchTree.prefix)
     }
 
     /// The restore payload that removes kube-proxy's rules and chains from the tables in `save`

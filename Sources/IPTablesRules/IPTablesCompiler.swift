@@ -45,6 +45,7 @@ public struct IPTablesCompiler: Sendable {
     ///     of unchanged Services from it instead of generating them again.
     public func compile(_ state: ProxyState, scope: Scope, existingNATChains: Set<String>?, previous: IPTablesSyncPlan? = nil) -> IPTablesSyncPlan {
         var out = Buffers()
+        let isFullScope = scope == .full
         let isIPv6 = state.family == .ipv6
         let mark = options.masqueradeMark
         let largeClusterMode = state.totalEndpointCount > options.largeClusterEndpointsThreshold
@@ -83,9 +84,28 @@ public struct IPTablesCompiler: Sendable {
             context.write(service, selection: selection, into: &out, writeChains: writeChains)
         }
 
+        var dispatchChains: [String: [String]] = [:]
+        if case .tree(let bits, let leaf) = options.dispatch {
+            let tree = DispatchTree(entries: out.dispatchEntries, fanOutBits: bits, leafSize: leaf, family: state.family)
+            tree.rootRules.forEach { out.natRules.writeLine($0) }
+            for (name, rules) in tree.chains {
+                dispatchChains[name] = rules
+                context.addActive(name)
+                // A partial sync rewrites only the tree chains whose rules changed.
+                if isFullScope || previous?.dispatchChains[name] != rules {
+                    out.natChains.writeLine(chainLine(name))
+                    rules.forEach { out.natRules.writeLine($0) }
+                } else {
+                    context.countSkipped(rules.count)
+                }
+            }
+        }
+
         var deleted: [String] = []
         if let existing = existingNATChains {
-            let stale = existing.filter { !context.activeNATChains.contains($0) && ChainNames.isServiceChain($0) }
+            let stale = existing.filter {
+                !context.activeNATChains.contains($0) && (ChainNames.isServiceChain($0) || $0.hasPrefix(DispatchTree.prefix))
+            }
             for chain in stale.sorted() {
                 out.natChains.writeLine(chainLine(chain))
                 out.natRules.write("-X", chain)
@@ -103,17 +123,16 @@ public struct IPTablesCompiler: Sendable {
         for line in out.natChains.lines + out.natRules.lines { payload += line; payload += "\n" }
         payload += "COMMIT\n"
 
-        let isFull: Bool
-        if case .full = scope { isFull = true } else { isFull = false }
         return IPTablesSyncPlan(
-            payload: payload, isFull: isFull, activeNATChains: context.activeNATChains, deletedChains: deleted,
+            payload: payload, isFull: isFullScope, activeNATChains: context.activeNATChains, deletedChains: deleted,
             filterRuleCount: out.filterRules.count,
             natRulesWritten: out.natRules.count - deleted.count,
             natRuleTotal: out.natRules.count + context.skippedRuleCount - deleted.count,
             largeClusterMode: largeClusterMode,
             noLocalEndpointsInternal: context.noLocalEndpointsInternal,
             noLocalEndpointsExternal: context.noLocalEndpointsExternal,
-            serviceSummaries: context.summaries)
+            serviceSummaries: context.summaries,
+            dispatchChains: dispatchChains)
     }
 
     /// The last rule(s) of nat KUBE-SERVICES: local destinations go on to KUBE-NODEPORTS.
@@ -157,5 +176,7 @@ public struct IPTablesCompiler: Sendable {
         var filterRules = LineBuffer()
         var natChains = LineBuffer()
         var natRules = LineBuffer()
+        /// Service-address rules waiting for the dispatch tree.
+        var dispatchEntries: [DispatchTree.Entry] = []
     }
 }

@@ -17,5 +17,9 @@ extension IPTablesCompilerOptions {
             hostAddresses: familyAddresses,
             nodeIP: nodeIP,
             features: features)
+        if let text = config.iptables?.dispatch, text.hasPrefix("tree") {
+            let leaf = Int(text.dropFirst("tree/".count)) ?? 16
+            dispatch = .tree(fanOutBits: 4, leafSize: max(1, leaf))
+        }
     }
 }

@@ -20,6 +20,8 @@ public struct IPTablesCompilerOptions: Hashable, Sendable {
     public var features: KernelFeatures
     /// Above this many endpoints, comments are dropped from endpoint rules (upstream: 1000).
     public var largeClusterEndpointsThreshold: Int
+    /// How KUBE-SERVICES reaches a Service's rule (upstream's flat scan by default).
+    public var dispatch: IPTablesDispatch = .flat
 
     public init(masqueradeBit: Int = 14, masqueradeAll: Bool = false, localDetector: LocalTrafficDetector = .none,
                 localhostNodePorts: Bool = true, nodePortAddresses: NodePortAddresses, hostAddresses: [IPAddress] = [],

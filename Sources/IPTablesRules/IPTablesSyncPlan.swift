@@ -25,6 +25,8 @@ public struct IPTablesSyncPlan: Hashable, Sendable {
     /// What was computed of each Service port's own chains; a later partial compile of an
     /// unchanged Service reuses it instead of generating the rules again.
     public var serviceSummaries: [ServicePortName: ServiceChainsSummary]
+    /// The dispatch tree's chains and their rules (empty in the flat layout).
+    public var dispatchChains: [String: [String]]
 }
 
 /// What a compile learnt of one Service port's own nat chains (SVC/SVL/EXT/FW/SEP).

@@ -99,8 +99,8 @@ struct ServicePortContext {
 
         // ClusterIP.
         if hasInternalEndpoints {
-            out.natRules.write("-A", C.servicesChain, "-m", "comment", "--comment", "\"\(s) cluster IP\"", "-m", p, "-p", p,
-                               "-d", svc.clusterIP.description, "--dport", port, "-j", internalTrafficChain)
+            dispatch(&out, svc.clusterIP, ["-m", "comment", "--comment", "\"\(s) cluster IP\"", "-m", p, "-p", p,
+                                           "-d", svc.clusterIP.description, "--dport", port, "-j", internalTrafficChain])
         } else {
             out.filterRules.write("-A", C.servicesChain, "-m", "comment", "--comment", internalFilterComment, "-m", p, "-p", p,
                                   "-d", svc.clusterIP.description, "--dport", port, "-j", internalFilterTarget)
@@ -108,8 +108,8 @@ struct ServicePortContext {
         // External IPs.
         for ip in svc.externalIPs {
             if hasEndpoints {
-                out.natRules.write("-A", C.servicesChain, "-m", "comment", "--comment", "\"\(s) external IP\"", "-m", p, "-p", p,
-                                   "-d", ip.description, "--dport", port, "-j", externalTrafficChain)
+                dispatch(&out, ip, ["-m", "comment", "--comment", "\"\(s) external IP\"", "-m", p, "-p", p,
+                                    "-d", ip.description, "--dport", port, "-j", externalTrafficChain])
             }
             if !hasExternalEndpoints {
                 out.filterRules.write("-A", C.externalServicesChain, "-m", "comment", "--comment", externalFilterComment, "-m", p, "-p", p,
@@ -119,8 +119,8 @@ struct ServicePortContext {
         // Load-balancer VIPs.
         for ip in svc.loadBalancerVIPs {
             if hasEndpoints {
-                out.natRules.write("-A", C.servicesChain, "-m", "comment", "--comment", "\"\(s) loadbalancer IP\"", "-m", p, "-p", p,
-                                   "-d", ip.description, "--dport", port, "-j", loadBalancerTrafficChain)
+                dispatch(&out, ip, ["-m", "comment", "--comment", "\"\(s) loadbalancer IP\"", "-m", p, "-p", p,
+                                    "-d", ip.description, "--dport", port, "-j", loadBalancerTrafficChain])
             }
             if usesFWChain {
                 out.filterRules.write("-A", C.proxyFirewallChain, "-m", "comment", "--comment", "\"\(s) traffic not accepted by \(fwChain)\"",
@@ -229,6 +229,22 @@ struct ServicePortContext {
             rules.lines.forEach { out.natRules.writeLine($0) }
         } else {
             skippedRuleCount += rules.count
+        }
+    }
+
+    /// Records a chain the state uses that is not a Service's own (a dispatch-tree chain).
+    mutating func addActive(_ chain: String) { activeNATChains.insert(chain) }
+
+    /// Counts rules that stay in the kernel without being written again.
+    mutating func countSkipped(_ rules: Int) { skippedRuleCount += rules }
+
+    /// A KUBE-SERVICES rule for one Service address: written at once in the flat layout, kept for
+    /// the dispatch tree otherwise.
+    private func dispatch(_ out: inout IPTablesCompiler.Buffers, _ destination: IPAddress, _ words: [String]) {
+        if case .flat = options.dispatch {
+            out.natRules.write(["-A", C.servicesChain] + words)
+        } else {
+            out.dispatchEntries.append(DispatchTree.Entry(destination: destination, words: words))
         }
     }
 

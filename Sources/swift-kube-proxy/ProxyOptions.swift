@@ -29,6 +29,9 @@ struct ProxyOptions: ParsableArguments {
     @Option(name: .customLong("iptables-backend"), help: "legacy, nft, or auto (detect like kube-proxy's image does).")
     var backend: String = "auto"
 
+    @Option(name: .customLong("iptables-dispatch"), help: "flat (upstream's KUBE-SERVICES scan) or tree (sub-linear dispatch by destination address).")
+    var dispatch: String?
+
     @Option(name: .customLong("v"), help: "Log verbosity (0 = info, 4 and up = debug).")
     var verbosity: Int = 0
 
@@ -46,6 +49,7 @@ struct ProxyOptions: ParsableArguments {
         if let hostnameOverride { config.hostnameOverride = hostnameOverride }
         if let clusterCIDR { config.clusterCIDR = clusterCIDR }
         if masqueradeAll { config.iptables = config.iptables ?? .init(); config.iptables?.masqueradeAll = true }
+        if let dispatch { config.iptables = config.iptables ?? .init(); config.iptables?.dispatch = dispatch }
         let errors = config.validationErrors()
         guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "\n")) }
         guard config.resolvedMode != "ipvs" else {

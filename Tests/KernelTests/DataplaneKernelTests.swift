@@ -6,7 +6,7 @@ import Testing
 /// lab/lab.sh and examples/cluster.yaml).
 @Suite("Kernel: every mode with real traffic", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
 struct DataplaneKernelTests {
-    static let modes = ["iptables-legacy", "iptables-nft", "nftables"]
+    static let modes = ["iptables-legacy", "iptables-nft", "iptables-tree", "nftables"]
     static let pods: Set<String> = ["pod1", "pod2", "pod3"]
 
     @Test("every Service kind answers as the manifests say", arguments: modes)
@@ -78,6 +78,10 @@ struct DataplaneKernelTests {
         try lab.waitFor("pod3 to leave web") { !lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 20).contains("pod3") }
         #expect(Set(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 60)) == ["pod1", "pod2"])
         #expect(lab.proxyLog.contains("full=false"), "later syncs are partial")
+        if mode == "iptables-tree" {
+            let nat = lab.inNamespace("node", "iptables-legacy-save -t nat").output
+            #expect(nat.contains(":KUBE-DST-"), "the dispatch tree is in the kernel")
+        }
         if mode == "nftables" {
             // The table is one nft transaction away: check it holds the verdict maps upstream writes.
             let table = lab.inNamespace("node", "nft list table ip kube-proxy").output

@@ -56,9 +56,14 @@ final class Lab: @unchecked Sendable {
     }
 
     /// Starts `run` in the node namespace and waits for the first sync to be in the kernel.
-    /// - Parameter mode: `iptables-legacy`, `iptables-nft` or `nftables`.
+    /// - Parameter mode: `iptables-legacy`, `iptables-nft`, `iptables-tree` (legacy backend, the
+    ///   dispatch tree with leaves of 2 so that the lab's few Services make a real tree) or `nftables`.
     func startProxy(mode: String) throws {
-        let flags = mode == "nftables" ? "--proxy-mode nftables" : "--proxy-mode iptables --iptables-backend \(mode.dropFirst("iptables-".count))"
+        let flags = switch mode {
+        case "nftables": "--proxy-mode nftables"
+        case "iptables-tree": "--proxy-mode iptables --iptables-backend legacy --iptables-dispatch tree/2"
+        default: "--proxy-mode iptables --iptables-backend \(mode.dropFirst("iptables-".count))"
+        }
         let log = directory.appendingPathComponent("proxy.log")
         let command = "exec ip netns exec \(prefix)node '\(Self.binary)' run --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)'"
             + " --manifests '\(manifestPath)' \(flags) >'\(log.path)' 2>&1 </dev/null"

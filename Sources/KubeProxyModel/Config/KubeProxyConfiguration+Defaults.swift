@@ -55,6 +55,10 @@ extension KubeProxyConfiguration {
         if resolvedMinSyncPeriod.nanoseconds > resolvedSyncPeriod.nanoseconds {
             errors.append("KubeProxyConfiguration.iptables.minSyncPeriod: Invalid value: \(resolvedMinSyncPeriod): must be less than or equal to \(resolvedSyncPeriod)")
         }
+        if let dispatch = iptables?.dispatch, !["flat", "tree"].contains(dispatch),
+           !(dispatch.hasPrefix("tree/") && (Int(dispatch.dropFirst(5)) ?? 0) >= 1) {
+            errors.append("KubeProxyConfiguration.iptables.dispatch: Unsupported value: \"\(dispatch)\": supported values: \"flat\", \"tree\", \"tree/<leaf size>\"")
+        }
         let localModes = ["ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"]
         if !localModes.contains(resolvedDetectLocalMode) {
             errors.append("KubeProxyConfiguration.detectLocalMode: Unsupported value: \"\(resolvedDetectLocalMode)\"")

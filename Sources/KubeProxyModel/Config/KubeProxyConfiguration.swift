@@ -31,6 +31,9 @@ public struct KubeProxyConfiguration: Codable, Hashable, Sendable {
         public var localhostNodePorts: Bool?
         public var syncPeriod: GoDuration?
         public var minSyncPeriod: GoDuration?
+        /// swift-kube-proxy's own: `flat` (upstream's layout, the default) or `tree` (a dispatch
+        /// tree of chains keyed on destination address bits, for sub-linear first-packet cost).
+        public var dispatch: String?
         public init() {}
     }
 

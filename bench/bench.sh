@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# make bench: compile-time benchmarks, then apply timings inside scratch network namespaces
-# (one per backend, deleted on exit; the machine's own namespace is never touched).
+# make bench: compile times, apply times against a bare iptables-restore, and the data-plane
+# benchmark (swift-kube-proxy bench). Every kernel measurement runs in scratch network
+# namespaces that are deleted afterwards; the machine's own namespace is never touched.
+#   SIZES        Service counts for compile and bench     (default 1000,10000,30000)
+#   APPLY_SIZES  Service counts for the apply comparison   (default 1000,10000)
+#   MODES        modes for swift-kube-proxy bench          (default all five)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-1000,10000,30000}
-swift build -c release --product skp-bench
-BIN=$(swift build -c release --show-bin-path)/skp-bench
-"$BIN" --sizes "$SIZES"
-if [ "$(id -u)" != 0 ]; then echo "(apply benchmarks need root: skipped)"; exit 0; fi
+APPLY_SIZES=${APPLY_SIZES:-1000,10000}
+MODES=${MODES:-iptables-legacy,iptables-nft,iptables-legacy-tree,iptables-nft-tree,nftables}
+swift build -c release --product skp-bench --product swift-kube-proxy
+DIR=$(swift build -c release --show-bin-path)
+"$DIR/skp-bench" --sizes "$SIZES"
+if [ "$(id -u)" != 0 ]; then echo "(kernel benchmarks need root: skipped)"; exit 0; fi
 for backend in legacy nft; do
   ns=skp-bench-$backend
   ip netns del "$ns" 2>/dev/null || true
   ip netns add "$ns"
   trap 'ip netns del '"$ns"' 2>/dev/null || true' EXIT
-  ip netns exec "$ns" "$BIN" --sizes "$SIZES" --apply --backend "$backend" | sed -n '/## Apply/,$p'
+  ip netns exec "$ns" "$DIR/skp-bench" --sizes "$APPLY_SIZES" --apply-only --apply --backend "$backend"
   ip netns del "$ns"
 done
+"$DIR/swift-kube-proxy" bench --modes "$MODES" --services "$SIZES" --output bench-results

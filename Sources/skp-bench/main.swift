@@ -31,7 +31,12 @@ struct Bench {
         let apply = args.contains("--apply")
         let backend = IPTablesBackend(rawValue: args.firstIndex(of: "--backend").map { args[$0 + 1] } ?? "legacy") ?? .legacy
         let compiler = IPTablesCompiler(options: options())
+        if !args.contains("--apply-only") { compileTable(sizes: sizes, compiler: compiler) }
+        guard apply else { return }
+        try await applyTable(sizes: sizes, backend: backend, compiler: compiler)
+    }
 
+    static func compileTable(sizes: [Int], compiler: IPTablesCompiler) {
         print("## Compile (ClusterIP services x 10 endpoints, release build)")
         print("| services | nat rules | payload MB | full compile s | partial compile s (1 endpoint changed) | full/partial |")
         print("| --- | --- | --- | --- | --- | --- |")
@@ -44,8 +49,9 @@ struct Bench {
             }
             print("| \(n) | \(full.natRuleTotal) | \(String(format: "%.1f", Double(full.payload.utf8.count) / 1e6)) | \(String(format: "%.3f", fullTime)) | \(String(format: "%.4f", partialTime)) | \(String(format: "%.0f", fullTime / partialTime)) |")
         }
-        guard apply else { return }
+    }
 
+    static func applyTable(sizes: [Int], backend: IPTablesBackend, compiler: IPTablesCompiler) async throws {
         print("\n## Apply inside this network namespace (\(backend.rawValue) backend): swift-kube-proxy sync vs bare iptables-restore of the same payload")
         print("| services | sync | ours s | bare iptables-restore s | ours/bare |")
         print("| --- | --- | --- | --- | --- |")

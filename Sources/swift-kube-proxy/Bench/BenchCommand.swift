@@ -14,8 +14,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure new-connection cost and sync time versus the number of Services, per mode, in scratch network namespaces.")
 
-    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, nftables.")
-    var modes = "iptables-legacy,iptables-nft,nftables"
+    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables.")
+    var modes = "iptables-legacy,iptables-nft,iptables-legacy-tree,iptables-nft-tree,nftables"
     @Option(help: "Service counts (comma-separated).") var services = "100,1000,5000,10000,30000"
     @Option(help: "Endpoints per Service.") var endpoints = 1
     @Option(help: "Connections measured per target.") var samples = 2000
@@ -27,7 +27,7 @@ struct Bench: AsyncParsableCommand {
         let counts = quick ? [100, 1000] : services.split(separator: ",").compactMap { Int($0) }
         let sampleCount = quick ? 300 : samples
         let modeList = modes.split(separator: ",").map(String.init)
-        for m in modeList where !["iptables-legacy", "iptables-nft", "nftables"].contains(m) {
+        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables"].contains(m) {
             throw ValidationError("--modes: unknown mode \(m)")
         }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -61,10 +61,11 @@ struct Bench: AsyncParsableCommand {
             Endpoint(ip: BenchLab.podIP, port: 8080 + e)
         }
         let runner = NamespacedRunner(namespace: lab.node, base: SubprocessCommandRunner())
-        let backend: IPTablesBackend = mode == "iptables-legacy" ? .legacy : .nft
+        let backend: IPTablesBackend = mode.hasPrefix("iptables-legacy") ? .legacy : .nft
         let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
-        let options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4),
+        var options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4),
                                               features: features)
+        if mode.hasSuffix("-tree") { options.dispatch = .defaultTree }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let clock = ContinuousClock()

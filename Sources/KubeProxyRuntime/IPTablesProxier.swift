@@ -47,9 +47,13 @@ public actor IPTablesProxier {
         let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
         do {
             if full { try await ensureBaseChains(family: state.family) }
+            // Stale chains: a full sync asks the kernel (a previous process may have left some);
+            // a partial sync knows what the last successful sync left, without an iptables-save.
             var existing: Set<String>?
             let largeCluster = state.totalEndpointCount > compiler.options.largeClusterEndpointsThreshold
-            if !largeCluster || lastCleanup.map({ clock.now - $0 > cleanupInterval }) ?? true {
+            if !full, let known = lastAppliedPlan?.activeNATChains {
+                existing = known
+            } else if !largeCluster || lastCleanup.map({ clock.now - $0 > cleanupInterval }) ?? true {
                 existing = Self.chainNames(inSave: try await iptables.save(table: "nat"))
                 lastCleanup = clock.now
             }

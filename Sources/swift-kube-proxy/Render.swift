@@ -2,6 +2,7 @@ import ArgumentParser
 import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
+import NFTablesRules
 
 /// `render`: prints the payload of a fresh proxier's first (full) sync, for the primary IP family.
 struct Render: AsyncParsableCommand {
@@ -9,6 +10,9 @@ struct Render: AsyncParsableCommand {
 
     @OptionGroup var proxy: ProxyOptions
     @OptionGroup var host: HostOptions
+
+    @Flag(help: "Also dry-run the first sync against this namespace's kernel (iptables-restore --test, nft --check) without changing anything.")
+    var check = false
 
     func run() async throws {
         let config = try proxy.configuration()
@@ -23,6 +27,21 @@ struct Render: AsyncParsableCommand {
             print(try inputs.firstSyncNFTablesState().dump(), terminator: "")
         } else {
             print(inputs.firstSyncPayload(), terminator: "")
+        }
+        guard check else { return }
+        do {
+            if config.resolvedMode == "nftables" {
+                let plan = inputs.nftablesCompiler.compile(inputs.state, scope: .full, previous: nil, existingChains: [], existingSets: [])
+                try await NFTCommands(runner: runner).check(plan.transaction)
+            } else {
+                let tool = backend.binary("iptables-restore", family: inputs.state.family)
+                let r = try await runner.run(tool, ["--test", "--noflush"], stdin: inputs.firstSyncPayload())
+                guard r.succeeded else { throw ValidationError("\(tool) --test: \(r.stderr)") }
+            }
+            log.info("check passed: the kernel accepts this sync")
+        } catch {
+            log.error("check failed: \(error)")
+            throw ExitCode(1)
         }
     }
 }

@@ -54,6 +54,32 @@ struct CommandLineTests {
         }
     }
 
+    @Test("analyze: rule counts and walks per mode; the tree's longest walk is far shorter at 300 Services")
+    func analyze() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skp-analyze-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var items: [[String: Any]] = []
+        for i in 0..<300 {
+            items.append(["kind": "Service", "metadata": ["namespace": "a", "name": "s\(i)"],
+                          "spec": ["clusterIP": "198.18.\(128 + i / 256).\(i % 256)", "ports": [["name": "p", "port": 80]]]])
+            items.append(["kind": "EndpointSlice", "metadata": ["namespace": "a", "name": "s\(i)-1", "labels": ["kubernetes.io/service-name": "s\(i)"]],
+                          "addressType": "IPv4", "ports": [["name": "p", "port": 8080]], "endpoints": [["addresses": ["198.19.0.\(i % 250 + 1)"]]]])
+        }
+        try JSONSerialization.data(withJSONObject: ["kind": "List", "items": items]).write(to: dir.appendingPathComponent("c.json"))
+        let csv = Lab.root.appendingPathComponent("docs/bench-legacy-tree-nftables.csv").path
+        let r = Lab.shell("'\(Lab.binary)' analyze --config '\(Lab.root.path)/examples/config.yaml' --manifests '\(dir.path)/c.json' "
+                          + "--host-address 198.18.2.1/24 --kernel-features no-nfacct --bench-results '\(csv)' 2>/dev/null")
+        #expect(r.status == 0, "\(r.output)")
+        func maxWalk(_ mode: String) -> Int? {
+            let row = r.output.split(separator: "\n").first { $0.hasPrefix("| \(mode) |") }?.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            return row.flatMap { Int($0[5]) }
+        }
+        let flat = try #require(maxWalk("iptables")), tree = try #require(maxWalk("iptables (tree)")), nft = try #require(maxWalk("nftables"))
+        #expect(flat > 300 && tree < 60 && nft < 40, "flat \(flat), tree \(tree), nftables \(nft)")
+        #expect(r.output.contains("ns per rule measured on this node, iptables mode"))
+    }
+
     @Test("bad input: an unreadable config names the field, and exits non-zero")
     func badConfig() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skp-cli-\(UUID().uuidString.prefix(6))")

@@ -1,3 +1,5 @@
+import KubeProxyModel
+
 extension IPTablesDump {
     /// Applies an `iptables-restore --noflush` payload the way the kernel does: a declared chain
     /// is created or flushed, `-A` appends, `-X` deletes; each table commits atomically, and a table
@@ -9,7 +11,7 @@ extension IPTablesDump {
         var lineNumber = 0
         for raw in payload.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            let line = raw.trimmingCharacters()
+            let line = raw.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
             func fail(_ reason: String) -> IPTablesRestoreFailure {
                 IPTablesRestoreFailure(line: lineNumber, text: String(line), reason: reason)
@@ -52,7 +54,7 @@ extension IPTablesDump {
                 table!.chains[at].rules.append(rule)
             } else if line.hasPrefix("-X ") {
                 guard table != nil else { throw fail("-X outside a table") }
-                let name = String(line.dropFirst(3).trimmingCharacters())
+                let name = String(line.dropFirst(3).trimmingSpaces())
                 guard let at = index[name] else { throw fail("chain \(name) does not exist") }
                 let referenced = table!.chains.contains { $0.rules.contains { $0.target == name } }
                 if referenced { throw fail("Couldn't delete chain `\(name)': Directory not empty (still referenced)") }

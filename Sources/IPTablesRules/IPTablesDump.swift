@@ -1,3 +1,5 @@
+import KubeProxyModel
+
 /// Tables of iptables chains and rules, as `iptables-save` prints them or as an
 /// `iptables-restore` payload declares them.
 public struct IPTablesDump: Hashable, Sendable {
@@ -45,7 +47,7 @@ public struct IPTablesDump: Hashable, Sendable {
         var current: Table?
         var index: [String: Int] = [:]
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters()
+            let line = raw.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
             func fail(_ reason: String) -> IPTablesParseError {
                 IPTablesParseError(line: number + 1, text: String(line), reason: reason)
@@ -76,7 +78,7 @@ public struct IPTablesDump: Hashable, Sendable {
                 current!.chains[at].rules.append(rule)
             } else if line.hasPrefix("-X ") {
                 guard current != nil else { throw fail("-X outside a table") }
-                let name = String(line.dropFirst(3).trimmingCharacters())
+                let name = String(line.dropFirst(3).trimmingSpaces())
                 guard let at = index[name] else { throw fail("-X of undeclared chain \(name)") }
                 guard current!.chains[at].rules.isEmpty else { throw fail("-X of chain \(name) that has rules") }
                 current!.deletedChains.append(name)

@@ -1,3 +1,5 @@
+import KubeProxyModel
+
 /// One `-A CHAIN …` rule, kept as written and split into words (a quoted string is one word,
 /// without its quotes).
 public struct IPTablesRule: Hashable, Sendable, CustomStringConvertible {
@@ -9,7 +11,7 @@ public struct IPTablesRule: Hashable, Sendable, CustomStringConvertible {
     public var words: [String]
 
     public init(line: String) throws {
-        let trimmed = String(line.trimmingCharacters())
+        let trimmed = String(line.trimmingSpaces())
         let all = try Self.split(trimmed)
         guard all.count >= 2, all[0] == "-A" else { throw IPTablesParseError(line: 0, text: line, reason: "not an -A rule") }
         self.chain = all[1]

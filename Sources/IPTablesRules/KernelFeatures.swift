@@ -1,3 +1,5 @@
+import KubeProxyModel
+
 /// Optional facts about the host's iptables and kernel that change the rules kube-proxy writes.
 public struct KernelFeatures: Hashable, Sendable {
     /// The nfacct counter that counts INVALID packets dropped in KUBE-FORWARD.
@@ -22,7 +24,7 @@ public struct KernelFeatures: Hashable, Sendable {
     public init(parsing list: String) throws {
         self.init()
         let all: Set<String> = [Self.ctStateInvalidDroppedCounter, Self.localhostNodePortsAcceptedCounter]
-        for item in list.split(separator: ",").map({ String($0.trimmingCharacters()) }) where !item.isEmpty {
+        for item in list.split(separator: ",").map({ String($0.trimmingSpaces()) }) where !item.isEmpty {
             switch item {
             case "nfacct": nfacctCounters = all
             case "no-nfacct": nfacctCounters = []
@@ -44,14 +46,5 @@ public struct KernelFeaturesError: Error, Hashable, Sendable, CustomStringConver
     public var item: String
     public var description: String {
         "unknown kernel feature \"\(item)\" (known: nfacct, no-nfacct, nfacct:<counter>, random-fully, no-random-fully, tcp-be-liberal, no-tcp-be-liberal)"
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters() -> Substring {
-        let s = self[...]
-        guard let a = s.firstIndex(where: { $0 != " " }) else { return "" }
-        let b = s.lastIndex(where: { $0 != " " })!
-        return Substring(s[a...b])
     }
 }

@@ -1,4 +1,5 @@
 import IPTablesRules
+import KubeProxyModel
 
 /// Upstream kube-proxy's test comparison of iptables-restore payloads (`sortIPTablesRules` and
 /// `checkIPTablesRuleJumps` in `proxier_test.go`), so that our payloads can be compared with
@@ -49,7 +50,7 @@ public enum IPTablesNormaliser {
         let builtin: Set<String> = ["ACCEPT", "REJECT", "DROP", "MARK", "RETURN", "DNAT", "SNAT", "MASQUERADE"]
         let topLevel: Set<String> = ["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING",
                                      "KUBE-FORWARD", "KUBE-MARK-MASQ", "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL"]
-        for section in text.components(separatedBy: "COMMIT\n") where !section.trimmingCharacters().isEmpty {
+        for section in text.components(separatedBy: "COMMIT\n") where !section.trimmingSpaces().isEmpty {
             var created = Set<String>(), filled = Set<String>(), jumped = Set<String>(), deleted = Set<String>()
             for line in section.split(separator: "\n") {
                 if line.hasPrefix(":") { created.insert(String(line.dropFirst().split(separator: " ")[0])) }
@@ -97,13 +98,5 @@ public enum IPTablesNormaliser {
             if less(y.element, x.element) { return false }
             return x.offset < y.offset
         }.map(\.element)
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingCharacters() -> Substring {
-        let s = self[...]
-        guard let a = s.firstIndex(where: { !$0.isWhitespace }) else { return "" }
-        return Substring(s[a...s.lastIndex(where: { !$0.isWhitespace })!])
     }
 }

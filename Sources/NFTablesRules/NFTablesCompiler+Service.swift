@@ -4,22 +4,18 @@ import KubeProxyModel
 
 extension NFTablesCompiler {
     /// `ip saddr != <pods>` (or the interface form) for "not from a local pod".
-    var ifNotLocal: String? {
-        switch options.localDetector {
-        case .none: nil
-        case .cidr(let c): "\(ipX) saddr != \(c)"
-        case .bridge(let b): "iifname != \"\(b)\""
-        case .interfacePrefix(let p): "iifname != \"\(p)*\""
-        }
-    }
+    var ifNotLocal: String? { localMatch(negated: true) }
 
     /// `ip saddr <pods>` (or the interface form) for "from a local pod".
-    var ifLocal: String? {
+    var ifLocal: String? { localMatch(negated: false) }
+
+    private func localMatch(negated: Bool) -> String? {
+        let op = negated ? "!= " : ""
         switch options.localDetector {
-        case .none: nil
-        case .cidr(let c): "\(ipX) saddr \(c)"
-        case .bridge(let b): "iifname \"\(b)\""
-        case .interfacePrefix(let p): "iifname \"\(p)*\""
+        case .none: return nil
+        case .cidr(let c): return "\(ipX) saddr \(op)\(c)"
+        case .bridge(let b): return "iifname \(op)\"\(b)\""
+        case .interfacePrefix(let p): return "iifname \(op)\"\(p)*\""
         }
     }
 

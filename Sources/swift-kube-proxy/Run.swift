@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KubeProxyCore
 import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
@@ -19,7 +20,7 @@ struct Run: AsyncParsableCommand {
         let backend = try await proxy.resolvedBackend(runner: runner)
         let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
         let manifests = try Manifests.load(paths: proxy.manifests)
-        let family = NodeFactsProbe.primaryFamily(config: config, manifests: manifests)
+        let family = NodeFacts(config: config, nodes: manifests.nodes, hostname: HostFacts.hostname()).primaryFamily
         logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == "iptables" ? backend.rawValue : "nft")", "family": "\(family.rawValue)"])
         let conntrack = ConntrackCommands(runner: runner)
         let syncPeriod = config.resolvedSyncPeriod.duration
@@ -37,13 +38,6 @@ struct Run: AsyncParsableCommand {
         logger.info("signal received: stopping; the rules stay in place")
         task.cancel()
         _ = await task.result
-    }
-}
-
-/// Works out the primary family the way ``ProxierInputs`` will.
-enum NodeFactsProbe {
-    static func primaryFamily(config: KubeProxyConfiguration, manifests: Manifests) -> IPFamily {
-        ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(), hostAddresses: [], features: .init()).state.family
     }
 }
 

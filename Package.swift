@@ -92,7 +92,7 @@ let package = Package(
         // Benchmarks of the iptables dataplane (make bench); not part of the tests.
         .executableTarget(
             name: "skp-bench",
-            dependencies: ["KubeProxyRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KubeProxyRuntime", "NFTablesRules", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTests",
-            dependencies: ["KubeProxyTesting", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeProxyTesting", "KubeProxyRuntime", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

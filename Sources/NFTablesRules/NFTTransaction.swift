@@ -24,6 +24,12 @@ public struct NFTTransaction: Hashable, Sendable {
     public mutating func delete(_ object: NFTObject) { operations.append(Operation(verb: .delete, object: object)) }
 
     /// The number of operations (upstream's `NumOperations`).
+    /// Appends the operations of `other`.
+    public mutating func append(_ other: NFTTransaction) { operations.append(contentsOf: other.operations) }
+
+    /// Appends `slice` (operations of another transaction of the same table).
+    public mutating func append(operations slice: ArraySlice<Operation>) { operations.append(contentsOf: slice) }
+
     public var count: Int { operations.count }
     public var isEmpty: Bool { operations.isEmpty }
 

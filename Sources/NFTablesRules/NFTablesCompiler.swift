@@ -40,6 +40,7 @@ public struct NFTablesCompiler: Sendable {
 
         var chainOps = NFTTransaction(family: nftFamily, table: Self.table)
         var ruleOps = NFTTransaction(family: nftFamily, table: Self.table)
+        var perService: [NFTTransaction] = []
         var active = Set<String>(), activeSets = Set<String>()
         for name in state.sortedServicePortNames {
             guard let svc = state.services[name] else { continue }
@@ -49,14 +50,22 @@ public struct NFTablesCompiler: Sendable {
             case .partial(let changed): write = full || changed.contains(name.namespacedName)
             }
             let selection = EndpointSelection(service: svc, endpoints: state.endpoints[name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
-            writeService(svc, selection, write: write, chains: &chainOps, rules: &ruleOps, elements: &desired, active: &active, activeSets: &activeSets)
+            var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains
+            writeService(svc, selection, write: write, chains: &chains, rules: &rules, elements: &desired, active: &active, activeSets: &activeSets)
+            if chains.isEmpty && rules.isEmpty { continue }
+            chainOps.append(chains)
+            ruleOps.append(rules)
+            chains.append(rules)
+            perService.append(chains)
         }
         if !options.nodePortAddresses.matchAll {
             for ip in options.nodePortAddresses.matchingAddresses(options.hostAddresses) { desired.add(Self.nodePortIPs, ip.description) }
         }
+        let setup = tx
         tx.append(chainOps)
         tx.append(ruleOps)
 
+        let tailStart = tx.count
         // Elements: a full sync re-adds everything into flushed containers; a partial one diffs.
         let memory = desired.memory
         for container in DesiredElements.containers where full || memory.elements[container] != nil || previous?.elements[container] != nil {
@@ -84,8 +93,10 @@ public struct NFTablesCompiler: Sendable {
         for set in (existingSets ?? []).sorted() where set.hasPrefix("affinity-") && !activeSets.contains(set) {
             tx.delete(.set(name: set, type: addrType, flags: [], timeoutSeconds: nil, comment: nil))
         }
+        var tail = NFTTransaction(family: nftFamily, table: Self.table)
+        tail.append(operations: tx.operations[tailStart...])
         return NFTablesSyncPlan(transaction: tx, isFull: full, activeChains: active, activeAffinitySets: activeSets,
-                                staleChains: stale, memory: memory)
+                                staleChains: stale, memory: memory, setup: setup, perService: perService, tail: tail)
     }
 
     /// The transaction that deletes `chains` (stale for long enough that the kernel lets them go).
@@ -101,18 +112,5 @@ public struct NFTablesCompiler: Sendable {
         tx.add(.table(comment: nil))
         tx.delete(.table(comment: nil))
         return tx
-    }
-}
-
-extension NFTTransaction {
-    /// Appends the operations of `other`.
-    mutating func append(_ other: NFTTransaction) {
-        for op in other.operations {
-            switch op.verb {
-            case .add: add(op.object)
-            case .flush: flush(op.object)
-            case .delete: delete(op.object)
-            }
-        }
     }
 }

@@ -4,7 +4,7 @@ import KubeProxyCore
 import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
-import KubeProxyCore
+import NFTablesRules
 import Logging
 
 /// The benchmarks of the iptables dataplane (`make bench`): compile times, and, when run inside
@@ -31,6 +31,14 @@ struct Bench {
         let apply = args.contains("--apply")
         let backend = IPTablesBackend(rawValue: args.firstIndex(of: "--backend").map { args[$0 + 1] } ?? "legacy") ?? .legacy
         let compiler = IPTablesCompiler(options: options())
+        if let i = args.firstIndex(of: "--dump-nftables") {
+            // The full nftables transaction for N services x E endpoints, for experiments with nft.
+            let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
+            let state = SyntheticCluster.state(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)
+            let plan = NFTablesCompiler(options: options(), family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
+            print(plan.transaction.rendered(), terminator: "")
+            return
+        }
         if !args.contains("--apply-only") { compileTable(sizes: sizes, compiler: compiler) }
         guard apply else { return }
         try await applyTable(sizes: sizes, backend: backend, compiler: compiler)

@@ -14,7 +14,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure new-connection cost and sync time versus the number of Services, per mode, in scratch network namespaces.")
 
-    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables.")
+    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables, nftables-upstream (nftables as one transaction per sync).")
     var modes = "iptables-legacy,iptables-nft,iptables-legacy-tree,iptables-nft-tree,nftables"
     @Option(help: "Service counts (comma-separated).") var services = "100,1000,5000,10000,30000"
     @Option(help: "Endpoints per Service.") var endpoints = 1
@@ -27,7 +27,7 @@ struct Bench: AsyncParsableCommand {
         let counts = quick ? [100, 1000] : services.split(separator: ",").compactMap { Int($0) }
         let sampleCount = quick ? 300 : samples
         let modeList = modes.split(separator: ",").map(String.init)
-        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables"].contains(m) {
+        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables", "nftables-upstream"].contains(m) {
             throw ValidationError("--modes: unknown mode \(m)")
         }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -72,11 +72,12 @@ struct Bench: AsyncParsableCommand {
         let proxier: any Proxier
         let compileStart = clock.now
         let size: Int, rules: Int
-        if mode == "nftables" {
+        if mode.hasPrefix("nftables") {
             let plan = NFTablesCompiler(options: options, family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
             size = plan.transaction.rendered().utf8.count
             rules = plan.transaction.count
-            proxier = NFTablesProxier(nft: NFTCommands(runner: runner), options: options, family: .ipv4, logger: logger)
+            proxier = NFTablesProxier(nft: NFTCommands(runner: runner), options: options, family: .ipv4,
+                                      servicesPerTransaction: mode == "nftables-upstream" ? 0 : NFTablesProxier.defaultServicesPerTransaction, logger: logger)
         } else {
             let plan = IPTablesCompiler(options: options).compile(state, scope: .full, existingNATChains: [])
             size = plan.payload.utf8.count
@@ -84,7 +85,7 @@ struct Bench: AsyncParsableCommand {
             proxier = IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: backend, runner: runner), options: options, logger: logger)
         }
         let compile = clock.now - compileStart
-        progress.say("[\(mode)] \(n) services: programming (\(rules) \(mode == "nftables" ? "operations" : "rules"), \(size / 1024) KiB)")
+        progress.say("[\(mode)] \(n) services: programming (\(rules) \(mode.hasPrefix("nftables") ? "operations" : "rules"), \(size / 1024) KiB)")
         let full = await proxier.sync(state)
         guard full.succeeded else { throw CommandError(executable: mode, detail: full.error ?? "sync failed") }
         let update = await proxier.sync(SyntheticCluster.changingOneEndpoint(state, index: n / 2))

@@ -23,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure: Kubernetes objects, configuration and domain values.
@@ -65,25 +70,51 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Orchestration: the Proxier actor and the sync loop.
+        // Side effects: the Kubernetes API client (kubeconfig, in-cluster), informers (list + watch).
+        .target(
+            name: "KubeProxyAPI",
+            dependencies: [
+                "KubeProxyModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Orchestration: the Proxier actors, the sync loop, health and metrics endpoints.
         .target(
             name: "KubeProxyRuntime",
             dependencies: [
-                "KubeProxyKernel", "IPTablesRules", "NFTablesRules", "KubeProxyCore",
+                "KubeProxyKernel", "IPTablesRules", "NFTablesRules", "KubeProxyCore", "KubeProxyAPI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
         // Shipped test support: fake kernel, recording runner, upstream normaliser.
         .target(
             name: "KubeProxyTesting",
-            dependencies: ["KubeProxyKernel", "IPTablesRules", "NFTablesRules"],
+            dependencies: [
+                "KubeProxyKernel", "IPTablesRules", "NFTablesRules", "KubeProxyRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "swift-kube-proxy",
             dependencies: [
-                "KubeProxyRuntime", "PacketTracer", "NFTablesRules",
+                "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "NFTablesRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,6 +124,11 @@ let package = Package(
         .executableTarget(
             name: "skp-bench",
             dependencies: ["KubeProxyRuntime", "NFTablesRules", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeProxyAPITests",
+            dependencies: ["KubeProxyAPI", "KubeProxyTesting", "KubeProxyModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -119,7 +155,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTests",
-            dependencies: ["KubeProxyTesting", "KubeProxyRuntime", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeProxyTesting", "KubeProxyRuntime", "KubeProxyAPI", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -5,11 +5,11 @@ import KubeProxyKernel
 import KubeProxyModel
 import Logging
 
-/// Runs a proxier against manifest files until cancelled: a sync at start, then one
-/// whenever the files change, at most once per `minSyncPeriod`, and at least once per
+/// Runs a proxier against a source of objects (manifest files, an API server) until cancelled:
+/// a sync at start, then one whenever the objects change, at most once per `minSyncPeriod`, and at least once per
 /// `syncPeriod` (upstream's bounded-frequency runner). A sync that fails is retried after `syncPeriod`.
 public struct ManifestFollower: Sendable {
-    public let source: ManifestSource
+    public let source: any ManifestProvider
     public let config: KubeProxyConfiguration
     /// Makes the proxier once the first inputs are known (its options depend on them).
     public let makeProxier: @Sendable (ProxierInputs) -> any Proxier
@@ -17,10 +17,14 @@ public struct ManifestFollower: Sendable {
     public let logger: Logger
     /// Upstream's FullSyncPeriod: a full resync at least this often.
     public var fullSyncPeriod: Duration = .seconds(3600)
-    /// How often the files are checked for changes.
+    /// How often the source is checked for changes.
     public var pollInterval: Duration = .milliseconds(100)
+    /// Told of queued changes and finished syncs (`/healthz`), when set.
+    public var health: ProxierHealth?
+    /// Told of every sync (`/metrics`), when set.
+    public var metrics: ProxyMetrics?
 
-    public init(source: ManifestSource, config: KubeProxyConfiguration, features: KernelFeatures, logger: Logger,
+    public init(source: any ManifestProvider, config: KubeProxyConfiguration, features: KernelFeatures, logger: Logger,
                 makeProxier: @escaping @Sendable (ProxierInputs) -> any Proxier) {
         self.source = source
         self.config = config
@@ -30,13 +34,15 @@ public struct ManifestFollower: Sendable {
     }
 
     /// Loads the current inputs, logging every object that had to be skipped.
-    func inputs() throws -> ProxierInputs {
+    func inputs() throws -> ProxierInputs { try load().inputs }
+
+    func load() throws -> (inputs: ProxierInputs, manifests: Manifests) {
         let manifests = try source.load()
         for problem in manifests.problems { logger.warning("skipping manifest document", metadata: ["problem": "\(problem)"]) }
         let inputs = ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(),
                                    hostAddresses: HostFacts.interfaceAddresses(), features: features)
         for skipped in inputs.skipped { logger.warning("skipping object", metadata: ["object": "\(skipped.object)", "field": "\(skipped.field)", "reason": "\(skipped.reason)"]) }
-        return inputs
+        return (inputs, manifests)
     }
 
     /// Runs until the task is cancelled; the rules stay in place afterwards.
@@ -49,8 +55,8 @@ public struct ManifestFollower: Sendable {
             }
         }
         let proxier = makeProxier(first)
-        logger.info("following manifests", metadata: [
-            "node": "\(first.node.name)", "family": "\(first.state.family.rawValue)", "files": "\(source.paths.joined(separator: ","))",
+        logger.info("following", metadata: [
+            "node": "\(first.node.name)", "family": "\(first.state.family.rawValue)", "source": "\(source.description)",
             "minSyncPeriod": "\(config.resolvedMinSyncPeriod)", "syncPeriod": "\(config.resolvedSyncPeriod)",
         ])
         let minSync = config.resolvedMinSyncPeriod.duration
@@ -62,7 +68,11 @@ public struct ManifestFollower: Sendable {
         var pending = true
         while !Task.isCancelled {
             let fingerprint = source.fingerprint()
-            if fingerprint != seen { pending = true }
+            if fingerprint != seen && !pending {
+                pending = true
+                health?.queued()
+                metrics?.queued()
+            }
             let now = clock.now
             if now - lastCanaryCheck >= maxSync {
                 lastCanaryCheck = now
@@ -78,9 +88,15 @@ public struct ManifestFollower: Sendable {
                 pending = false
                 lastSync = now
                 do {
-                    let inputs = try inputs()
+                    let (inputs, manifests) = try load()
                     let outcome = await proxier.sync(inputs.state)
                     if outcome.full && outcome.succeeded { lastFull = now }
+                    if outcome.succeeded {
+                        health?.updated()
+                        health?.setNodeEligible(manifests.nodes.first { $0.metadata.name == inputs.node.name }?.metadata.deletionTimestamp == nil)
+                        metrics?.programmed(manifests.endpointSlices)
+                    }
+                    metrics?.synced(outcome, report: await proxier.report())
                 } catch {
                     // The files could not be read at all: keep what is programmed and try again.
                     logger.error("cannot read manifests; keeping the rules in place", metadata: ["error": "\(error)"])

@@ -2,10 +2,12 @@ import Foundation
 import KubeProxyModel
 
 /// The standalone source: Kubernetes objects read from manifest files, re-read when they change.
-public struct ManifestSource: Sendable {
+public struct ManifestSource: ManifestProvider {
     public let paths: [String]
 
     public init(paths: [String]) { self.paths = paths }
+
+    public var description: String { paths.joined(separator: ",") }
 
     /// A cheap fingerprint of the files (size and modification time); it changes when a file does.
     public func fingerprint() -> [String] {

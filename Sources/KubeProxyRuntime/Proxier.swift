@@ -9,6 +9,8 @@ public protocol Proxier: Actor {
     func checkIntegrity() async -> Bool
     /// Makes the next sync full.
     func forceFullSync()
+    /// Counts for the metrics endpoint.
+    func report() -> ProxierReport
 }
 
 extension IPTablesProxier: Proxier {

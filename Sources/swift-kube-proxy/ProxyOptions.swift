@@ -32,6 +32,27 @@ struct ProxyOptions: ParsableArguments {
     @Option(name: .customLong("iptables-dispatch"), help: "flat (upstream's KUBE-SERVICES scan) or tree (sub-linear dispatch by destination address).")
     var dispatch: String?
 
+    @Option(name: .customLong("kubeconfig"), help: "Path to a kubeconfig file: follow that API server (else --manifests, else the in-cluster service account).")
+    var kubeconfig: String?
+
+    @Option(name: .customLong("master"), help: "The API server's address; overrides the kubeconfig's server.")
+    var master: String?
+
+    @Option(name: .customLong("healthz-bind-address"), help: "ip:port for /healthz and /livez (default 0.0.0.0:10256; empty disables).")
+    var healthzBindAddress: String?
+
+    @Option(name: .customLong("metrics-bind-address"), help: "ip:port for /metrics (default 127.0.0.1:10249; empty disables).")
+    var metricsBindAddress: String?
+
+    @Option(name: .customLong("iptables-sync-period"), help: "The longest time between syncs (Go duration, e.g. 30s).")
+    var syncPeriod: String?
+
+    @Option(name: .customLong("iptables-min-sync-period"), help: "The shortest time between syncs (Go duration, e.g. 1s).")
+    var minSyncPeriod: String?
+
+    @Option(name: .customLong("nodeport-addresses"), help: "CIDRs (comma-separated) of the node addresses NodePorts accept, or \"primary\".")
+    var nodePortAddresses: String?
+
     @Option(name: .customLong("v"), help: "Log verbosity (0 = info, 4 and up = debug).")
     var verbosity: Int = 0
 
@@ -50,6 +71,17 @@ struct ProxyOptions: ParsableArguments {
         if let clusterCIDR { config.clusterCIDR = clusterCIDR }
         if masqueradeAll { config.iptables = config.iptables ?? .init(); config.iptables?.masqueradeAll = true }
         if let dispatch { config.iptables = config.iptables ?? .init(); config.iptables?.dispatch = dispatch }
+        if let kubeconfig { config.clientConnection = config.clientConnection ?? .init(); config.clientConnection?.kubeconfig = kubeconfig }
+        if let healthzBindAddress { config.healthzBindAddress = healthzBindAddress }
+        if let metricsBindAddress { config.metricsBindAddress = metricsBindAddress }
+        if let nodePortAddresses { config.nodePortAddresses = nodePortAddresses.split(separator: ",").map(String.init) }
+        // The flags set the top-level periods, which every mode follows.
+        for (flag, text, keyPath) in [("--iptables-sync-period", syncPeriod, \KubeProxyConfiguration.syncPeriod),
+                                      ("--iptables-min-sync-period", minSyncPeriod, \KubeProxyConfiguration.minSyncPeriod)] {
+            guard let text else { continue }
+            guard let d = GoDuration(parsing: text) else { throw ValidationError("\(flag): \"\(text)\" is not a duration (e.g. 30s, 1m)") }
+            config[keyPath: keyPath] = d
+        }
         let errors = config.validationErrors()
         guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "\n")) }
         guard config.resolvedMode != "ipvs" else {

@@ -81,5 +81,6 @@ public struct KubeProxyConfiguration: Codable, Hashable, Sendable {
         public var burst: Int?
         public var contentType: String?
         public var acceptContentTypes: String?
+        public init() {}
     }
 }

@@ -69,3 +69,12 @@ struct ManifestDocument: Decodable {
         }
     }
 }
+
+/// Where a proxier's Kubernetes objects come from (manifest files, an API server): a cheap
+/// fingerprint that changes whenever the objects may have, and the objects themselves.
+public protocol ManifestProvider: Sendable {
+    /// For logs: the files or the server.
+    var description: String { get }
+    func fingerprint() -> [String]
+    func load() throws -> Manifests
+}

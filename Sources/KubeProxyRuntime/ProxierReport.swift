@@ -1,0 +1,39 @@
+/// What a proxier reports after a sync for the metrics endpoint (fields a mode lacks stay nil).
+public struct ProxierReport: Sendable, Hashable {
+    /// `kubeproxy_sync_proxy_rules_iptables_total{table}` and `_last{table}` (iptables mode).
+    public var iptablesNATTotal: Int?
+    public var iptablesNATLast: Int?
+    public var iptablesFilterTotal: Int?
+    /// `kubeproxy_sync_proxy_rules_iptables_restore_failures_total` / `_partial_restore_failures_total`.
+    public var restoreFailures: Int?
+    public var partialRestoreFailures: Int?
+    /// `kubeproxy_sync_proxy_rules_nftables_sync_failures_total` (nftables mode).
+    public var nftablesSyncFailures: Int?
+    /// `kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy}`.
+    public var noLocalEndpointsInternal = 0
+    public var noLocalEndpointsExternal = 0
+
+    public init() {}
+}
+
+extension IPTablesProxier {
+    public func report() -> ProxierReport {
+        var r = ProxierReport()
+        r.iptablesNATTotal = metrics.natRulesTotal
+        r.iptablesNATLast = metrics.natRulesLast
+        r.iptablesFilterTotal = metrics.filterRulesTotal
+        r.restoreFailures = metrics.restoreFailures
+        r.partialRestoreFailures = metrics.partialRestoreFailures
+        r.noLocalEndpointsInternal = metrics.noLocalEndpointsInternal
+        r.noLocalEndpointsExternal = metrics.noLocalEndpointsExternal
+        return r
+    }
+}
+
+extension NFTablesProxier {
+    public func report() -> ProxierReport {
+        var r = ProxierReport()
+        r.nftablesSyncFailures = failures
+        return r
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import KubeProxyModel
+import Prometheus
+import Synchronization
+
+/// kube-proxy's Prometheus metrics, with upstream's names and buckets, in one registry that
+/// `/metrics` renders.
+public final class ProxyMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let syncDuration, fullSyncDuration, partialSyncDuration, networkProgramming: DurationHistogram
+    let lastTimestamp, lastQueuedTimestamp: Gauge
+    let natTotal, natLast, filterTotal, filterLast, noLocalInternal, noLocalExternal: Gauge
+    let restoreFailures, partialRestoreFailures, nftablesFailures: Counter
+    private let seen = MetricLevels()
+    /// Trigger times before this are not observed (upstream's trackerStartTime: the initial list
+    /// would otherwise report the age of every slice).
+    public let startTime: Date
+
+    /// `ExponentialBuckets(0.001, 2, 15)`: 1 ms to 16.4 s.
+    static let syncBuckets: [Duration] = (0..<15).map { .nanoseconds(Int64(1_000_000 * pow(2.0, Double($0)))) }
+    /// 0.25 s, 0.5 s, 1–59 s by 1, 60–115 s by 5, 120–300 s by 30 (upstream's merge of linear buckets).
+    static let programmingBuckets: [Duration] = ([0.25, 0.5] + (1...59).map(Double.init) + stride(from: 60.0, through: 115, by: 5) + stride(from: 120.0, through: 300, by: 30))
+        .map { .nanoseconds(Int64($0 * 1e9)) }
+
+    public init(startTime: Date = Date()) {
+        self.startTime = startTime
+        syncDuration = registry.makeDurationHistogram(name: "kubeproxy_sync_proxy_rules_duration_seconds", buckets: Self.syncBuckets,
+                                                      help: "SyncProxyRules latency in seconds")
+        fullSyncDuration = registry.makeDurationHistogram(name: "kubeproxy_sync_full_proxy_rules_duration_seconds", buckets: Self.syncBuckets,
+                                                          help: "SyncProxyRules latency in seconds for full resyncs")
+        partialSyncDuration = registry.makeDurationHistogram(name: "kubeproxy_sync_partial_proxy_rules_duration_seconds", buckets: Self.syncBuckets,
+                                                             help: "SyncProxyRules latency in seconds for partial resyncs")
+        networkProgramming = registry.makeDurationHistogram(name: "kubeproxy_network_programming_duration_seconds", buckets: Self.programmingBuckets,
+                                                            help: "In Cluster Network Programming Latency in seconds")
+        lastTimestamp = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_last_timestamp_seconds", help: "The last time proxy rules were successfully synced")
+        lastQueuedTimestamp = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
+                                                 help: "The last time a sync of proxy rules was queued")
+        natTotal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_total", labels: [("table", "nat")], help: "Total number of iptables rules owned by kube-proxy")
+        filterTotal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_total", labels: [("table", "filter")], help: "Total number of iptables rules owned by kube-proxy")
+        natLast = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_last", labels: [("table", "nat")], help: "Number of iptables rules written by kube-proxy in last sync")
+        filterLast = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_last", labels: [("table", "filter")], help: "Number of iptables rules written by kube-proxy in last sync")
+        noLocalInternal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", labels: [("traffic_policy", "internal")],
+                                             help: "Number of services with a Local traffic policy and no endpoints")
+        noLocalExternal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", labels: [("traffic_policy", "external")],
+                                             help: "Number of services with a Local traffic policy and no endpoints")
+        restoreFailures = registry.makeCounter(name: "kubeproxy_sync_proxy_rules_iptables_restore_failures_total", help: "Cumulative proxy iptables restore failures")
+        partialRestoreFailures = registry.makeCounter(name: "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total",
+                                                      help: "Cumulative proxy iptables partial restore failures")
+        nftablesFailures = registry.makeCounter(name: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total", help: "Cumulative proxy nftables sync failures")
+    }
+
+    /// A change was queued for the next sync.
+    public func queued(at now: Date = Date()) { lastQueuedTimestamp.set(now.timeIntervalSince1970) }
+
+    /// Records one sync and the proxier's counts after it.
+    public func synced(_ outcome: SyncOutcome, report: ProxierReport, at now: Date = Date()) {
+        if outcome.succeeded {
+            syncDuration.record(outcome.duration)
+            (outcome.full ? fullSyncDuration : partialSyncDuration).record(outcome.duration)
+            lastTimestamp.set(now.timeIntervalSince1970)
+        }
+        if let v = report.iptablesNATTotal { natTotal.set(Double(v)) }
+        if let v = report.iptablesNATLast { natLast.set(Double(v)) }
+        if let v = report.iptablesFilterTotal { filterTotal.set(Double(v)); filterLast.set(Double(v)) }
+        if let v = report.restoreFailures { seen.advance(restoreFailures, key: "restore", to: v) }
+        if let v = report.partialRestoreFailures { seen.advance(partialRestoreFailures, key: "partial", to: v) }
+        if let v = report.nftablesSyncFailures { seen.advance(nftablesFailures, key: "nft", to: v) }
+        noLocalInternal.set(Double(report.noLocalEndpointsInternal))
+        noLocalExternal.set(Double(report.noLocalEndpointsExternal))
+    }
+
+    /// Records, for each EndpointSlice whose `endpoints.kubernetes.io/last-change-trigger-time`
+    /// is new since the last call (and after ``startTime``), the time from that change to now.
+    public func programmed(_ slices: [EndpointSlice], at now: Date = Date()) {
+        seen.keepTriggers(for: Set(slices.map(\.metadata.namespacedName)))
+        for slice in slices {
+            guard let text = slice.metadata.annotations?["endpoints.kubernetes.io/last-change-trigger-time"],
+                  seen.isNewTrigger(text, slice: slice.metadata.namespacedName),
+                  let trigger = Self.rfc3339(text), trigger > startTime else { continue }
+            let seconds = max(0, now.timeIntervalSince(trigger))
+            networkProgramming.record(.nanoseconds(Int64(seconds * 1e9)))
+        }
+    }
+
+    /// The text format `/metrics` serves.
+    public func render() -> String { registry.emitToString() }
+
+    static func rfc3339(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: text)
+    }
+}
+
+/// Remembers counter levels (to turn a proxier's running totals into increments) and which
+/// trigger times were already observed.
+final class MetricLevels: Sendable {
+    private struct State { var levels: [String: Int] = [:]; var triggers: [String: String] = [:] }
+    private let state = Mutex(State())
+
+    func advance(_ counter: Counter, key: String, to level: Int) {
+        let delta = state.withLock { s -> Int in
+            let d = level - (s.levels[key] ?? 0)
+            s.levels[key] = level
+            return d
+        }
+        if delta > 0 { counter.increment(by: Int64(delta)) }
+    }
+
+    /// Whether `trigger` differs from the last one seen for `slice` (and remembers it).
+    func isNewTrigger(_ trigger: String, slice: String) -> Bool {
+        state.withLock { s in
+            if s.triggers[slice] == trigger { return false }
+            s.triggers[slice] = trigger
+            return true
+        }
+    }
+
+    /// Forgets the slices that are gone.
+    func keepTriggers(for slices: Set<String>) { state.withLock { s in s.triggers = s.triggers.filter { slices.contains($0.key) } } }
+}

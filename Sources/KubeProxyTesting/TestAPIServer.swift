@@ -1,0 +1,264 @@
+import Foundation
+import KubeProxyRuntime
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+
+/// A Kubernetes API server for tests that speaks the real wire format: JSON lists with
+/// `metadata.resourceVersion` and `continue` tokens (`limit`), chunked watch streams of
+/// ADDED/MODIFIED/DELETED/BOOKMARK/ERROR events, 410 Gone after ``compact()``, streams dropped on
+/// demand (also mid-event), label and field selectors, bearer tokens and TLS with client certificates.
+public final class TestAPIServer: Sendable {
+    struct Event { var resourceVersion: Int; var type: String; var key: String; var json: String }
+    struct Collection {
+        var objects: [String: String] = [:]
+        var history: [Event] = []
+    }
+    struct Watcher { var path: String; var query: [String: String]; var continuation: AsyncStream<String>.Continuation }
+    struct State {
+        var resourceVersion = 1000
+        var compactedBelow = 0
+        var collections: [String: Collection] = [:]
+        var watchers: [UUID: Watcher] = [:]
+        var requests: [String] = []
+        var tokens: Set<String>?
+    }
+    private let state = Mutex(State())
+    private let server: HTTPEndpointServer
+    private let task: Task<Void, any Error>
+
+    /// The base URL (`http://127.0.0.1:port` or `https://...`).
+    public let url: String
+
+    /// Starts serving on `host` (port chosen by the system).
+    /// - Parameters:
+    ///   - tokens: when set, requests need `Authorization: Bearer <one of them>`.
+    public init(host: String = "127.0.0.1", port: Int = 0, tls: NIOSSLContext? = nil, tokens: Set<String>? = nil) async throws {
+        var logger = Logger(label: "test-api-server")
+        logger.logLevel = .critical
+        let box = Box()
+        server = try await HTTPEndpointServer(host: host, port: port, tls: tls, logger: logger) { request, writer in
+            try await box.server?.handle(request, writer)
+        }
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        url = "\(tls == nil ? "http" : "https")://\(hostPart):\(server.port)"
+        let s = server
+        task = Task { try await s.run() }
+        state.withLock { $0.tokens = tokens }
+        box.server = self
+    }
+
+    /// Stops serving.
+    public func stop() {
+        dropWatches()
+        task.cancel()
+    }
+
+    /// The request URIs served so far.
+    public var requests: [String] { state.withLock { $0.requests } }
+    /// The open watches.
+    public var watchCount: Int { state.withLock { $0.watchers.count } }
+    public var currentResourceVersion: Int { state.withLock { $0.resourceVersion } }
+
+    /// Replaces the accepted bearer tokens (token rotation).
+    public func setTokens(_ tokens: Set<String>?) { state.withLock { $0.tokens = tokens } }
+
+    // MARK: Changing the cluster
+
+    /// Adds or replaces an object (JSON with metadata.name and, for namespaced kinds, namespace)
+    /// in the collection at `path` (e.g. `/api/v1/services`).
+    public func apply(_ path: String, _ object: [String: Any]) {
+        change(path, object, deleting: false)
+    }
+
+    /// Deletes the object with this metadata.
+    public func delete(_ path: String, namespace: String?, name: String) {
+        change(path, ["metadata": ["namespace": namespace as Any, "name": name].compactMapValues { $0 is NSNull ? nil : $0 }], deleting: true)
+    }
+
+    private func change(_ path: String, _ object: [String: Any], deleting: Bool) {
+        var object = object
+        var meta = object["metadata"] as? [String: Any] ?? [:]
+        let key = "\(meta["namespace"] as? String ?? "")/\(meta["name"] as? String ?? "")"
+        state.withLock { s in
+            s.resourceVersion += 1
+            meta["resourceVersion"] = String(s.resourceVersion)
+            object["metadata"] = meta
+            var collection = s.collections[path] ?? Collection()
+            let type: String
+            let json: String
+            if deleting {
+                guard let old = collection.objects.removeValue(forKey: key) else { s.resourceVersion -= 1; return }
+                type = "DELETED"
+                json = Self.withResourceVersion(old, s.resourceVersion)
+            } else {
+                type = collection.objects[key] == nil ? "ADDED" : "MODIFIED"
+                json = Self.json(object)
+                collection.objects[key] = json
+            }
+            let event = Event(resourceVersion: s.resourceVersion, type: type, key: key, json: json)
+            collection.history.append(event)
+            s.collections[path] = collection
+            for watcher in s.watchers.values where watcher.path == path && Self.matches(json, watcher.query) {
+                watcher.continuation.yield(Self.eventLine(event))
+            }
+        }
+    }
+
+    /// Forgets the event history: a watch from an older resourceVersion gets 410 Gone.
+    public func compact() {
+        state.withLock { s in
+            s.compactedBelow = s.resourceVersion
+            for key in s.collections.keys { s.collections[key]?.history = [] }
+        }
+    }
+
+    /// Sends a BOOKMARK with the current resourceVersion to every watch.
+    public func bookmark() {
+        state.withLock { s in
+            let line = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Bookmark\",\"metadata\":{\"resourceVersion\":\"\(s.resourceVersion)\"}}}\n"
+            for watcher in s.watchers.values { watcher.continuation.yield(line) }
+        }
+    }
+
+    /// Ends every watch stream abruptly; with `midEvent`, after half an event line.
+    public func dropWatches(midEvent: Bool = false) {
+        state.withLock { s in
+            for watcher in s.watchers.values {
+                if midEvent { watcher.continuation.yield("{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"na") }
+                watcher.continuation.yield(Self.dropMarker)
+                watcher.continuation.finish()
+            }
+            s.watchers = [:]
+        }
+    }
+
+    static let dropMarker = "\u{0}drop"
+
+    // MARK: Serving
+
+    func handle(_ request: HTTPEndpointServer.Request, _ writer: HTTPResponseWriter) async throws {
+        let tokens = state.withLock { s -> Set<String>? in
+            s.requests.append(request.uri)
+            return s.tokens
+        }
+        if let tokens {
+            let auth = request.headers.first(name: "Authorization") ?? ""
+            guard auth.hasPrefix("Bearer "), tokens.contains(String(auth.dropFirst(7))) else {
+                try await writer.respond(status: .unauthorized, contentType: "application/json", body: Self.status(401, reason: "Unauthorized", message: "Unauthorized"))
+                return
+            }
+        }
+        let query = request.query
+        if query["watch"] == "true" { try await watch(request.path, query, writer) } else { try await list(request.path, query, writer) }
+    }
+
+    private func list(_ path: String, _ query: [String: String], _ writer: HTTPResponseWriter) async throws {
+        let limit = query["limit"].flatMap(Int.init) ?? Int.max
+        let (rv, items, next, gone) = state.withLock { s -> (Int, [String], String?, Bool) in
+            var offset = 0, rv = s.resourceVersion
+            if let token = query["continue"], !token.isEmpty {
+                let parts = token.split(separator: ":").compactMap { Int($0) }
+                guard parts.count == 2 else { return (0, [], nil, true) }
+                if parts[0] < s.compactedBelow { return (0, [], nil, true) }
+                rv = parts[0]
+                offset = parts[1]
+            }
+            let all = (s.collections[path]?.objects ?? [:]).sorted { $0.key < $1.key }.map(\.value).filter { Self.matches($0, query) }
+            let page = Array(all.dropFirst(offset).prefix(limit))
+            let more = offset + page.count < all.count
+            return (rv, page, more ? "\(rv):\(offset + page.count)" : nil, false)
+        }
+        if gone {
+            try await writer.respond(status: .gone, contentType: "application/json", body: Self.status(410, reason: "Expired", message: "The provided continue parameter is too old"))
+            return
+        }
+        let kind = path.split(separator: "/").last.map { $0.prefix(1).uppercased() + $0.dropFirst() } ?? "List"
+        let continueField = next.map { ",\"continue\":\"\($0)\"" } ?? ""
+        let body = "{\"kind\":\"\(kind)List\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"\(rv)\"\(continueField)},\"items\":[" + items.joined(separator: ",") + "]}"
+        try await writer.respond(status: .ok, contentType: "application/json", body: body)
+    }
+
+    private func watch(_ path: String, _ query: [String: String], _ writer: HTTPResponseWriter) async throws {
+        let from = Int(query["resourceVersion"] ?? "") ?? 0
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        let (backlog, tooOld) = state.withLock { s -> ([String], Bool) in
+            if from < s.compactedBelow { return ([], true) }
+            s.watchers[id] = Watcher(path: path, query: query, continuation: continuation)
+            let events = (s.collections[path]?.history ?? []).filter { $0.resourceVersion > from && Self.matches($0.json, query) }
+            return (events.map(Self.eventLine), false)
+        }
+        try await writer.startStream(status: .ok, contentType: "application/json")
+        if tooOld {
+            try await writer.write("{\"type\":\"ERROR\",\"object\":" + Self.status(410, reason: "Expired", message: "too old resource version: \(from)") + "}\n")
+            try await writer.end()
+            return
+        }
+        for line in backlog { try await writer.write(line) }
+        let timeout = Int(query["timeoutSeconds"] ?? "") ?? 300
+        let timer = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            continuation.finish()
+        }
+        defer {
+            timer.cancel()
+            _ = state.withLock { $0.watchers.removeValue(forKey: id) }
+        }
+        for await line in stream {
+            if line == Self.dropMarker { return }   // no terminating chunk: the client sees the connection drop
+            try await writer.write(line)
+        }
+        try await writer.end()
+    }
+
+    // MARK: JSON helpers
+
+    static func json(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func withResourceVersion(_ json: String, _ rv: Int) -> String {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else { return json }
+        var meta = object["metadata"] as? [String: Any] ?? [:]
+        meta["resourceVersion"] = String(rv)
+        object["metadata"] = meta
+        return Self.json(object)
+    }
+
+    static func eventLine(_ event: Event) -> String { "{\"type\":\"\(event.type)\",\"object\":\(event.json)}\n" }
+
+    static func status(_ code: Int, reason: String, message: String) -> String {
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"\(message)\",\"reason\":\"\(reason)\",\"code\":\(code)}"
+    }
+
+    /// Label selector (`!key`, `key`, `key=value`, `key!=value`, comma = and) and
+    /// `metadata.name=`/`metadata.namespace=` field selectors.
+    static func matches(_ json: String, _ query: [String: String]) -> Bool {
+        guard query["labelSelector"] != nil || query["fieldSelector"] != nil else { return true }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else { return false }
+        let meta = object["metadata"] as? [String: Any] ?? [:]
+        let labels = meta["labels"] as? [String: String] ?? [:]
+        for requirement in (query["labelSelector"] ?? "").split(separator: ",").map(String.init) {
+            if requirement.hasPrefix("!") { if labels[String(requirement.dropFirst())] != nil { return false } }
+            else if let r = requirement.range(of: "!=") { if labels[String(requirement[..<r.lowerBound])] == String(requirement[r.upperBound...]) { return false } }
+            else if let r = requirement.range(of: "=") { if labels[String(requirement[..<r.lowerBound])] != String(requirement[r.upperBound...]) { return false } }
+            else if labels[requirement] == nil { return false }
+        }
+        for requirement in (query["fieldSelector"] ?? "").split(separator: ",") {
+            let kv = requirement.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { continue }
+            let field = kv[0] == "metadata.name" ? meta["name"] as? String : kv[0] == "metadata.namespace" ? meta["namespace"] as? String : nil
+            if field != kv[1] { return false }
+        }
+        return true
+    }
+}
+
+/// Lets the server's handler reach the server object created after it.
+private final class Box: @unchecked Sendable {
+    weak var server: TestAPIServer?
+}

@@ -6,6 +6,9 @@ command -v iptables-legacy-restore >/dev/null 2>&1 || need+=(iptables)
 command -v iptables-nft-restore >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing ${need[*]}: run as root (or install them) first" >&2; exit 1; fi
   echo "installing: ${need[*]}"

@@ -41,14 +41,27 @@ public final class HTTPEndpointServer: Sendable {
         self.logger = logger
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: requestedPort) { child in
-                child.eventLoop.makeCompletedFuture {
-                    if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try child.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
-                }
-            }
+            .bind(host: host, port: requestedPort, childChannelInitializer: Self.initializer(tls: tls))
         port = channel.channel.localAddress?.port ?? requestedPort
+    }
+
+    /// Serves on a socket already bound and listening (e.g. one made inside another network namespace).
+    public init(boundSocket: Int32, tls: NIOSSLContext? = nil, logger: Logger, handler: @escaping Handler) async throws {
+        self.handler = handler
+        self.logger = logger
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(boundSocket, childChannelInitializer: Self.initializer(tls: tls))
+        port = channel.channel.localAddress?.port ?? 0
+    }
+
+    private static func initializer(tls: NIOSSLContext?) -> @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>> {
+        { child in
+            child.eventLoop.makeCompletedFuture {
+                if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
+            }
+        }
     }
 
     /// Serves until the task is cancelled.

@@ -32,15 +32,20 @@ public final class TestAPIServer: Sendable {
     /// The base URL (`http://127.0.0.1:port` or `https://...`).
     public let url: String
 
-    /// Starts serving on `host` (port chosen by the system).
+    /// Starts serving on `host` (port chosen by the system unless given).
     /// - Parameters:
+    ///   - namespace: a network namespace (`ip netns`) to listen in instead of the test's own.
     ///   - tokens: when set, requests need `Authorization: Bearer <one of them>`.
-    public init(host: String = "127.0.0.1", port: Int = 0, tls: NIOSSLContext? = nil, tokens: Set<String>? = nil) async throws {
+    public init(host: String = "127.0.0.1", port: Int = 0, namespace: String? = nil, tls: NIOSSLContext? = nil, tokens: Set<String>? = nil) async throws {
         var logger = Logger(label: "test-api-server")
         logger.logLevel = .critical
         let box = Box()
-        server = try await HTTPEndpointServer(host: host, port: port, tls: tls, logger: logger) { request, writer in
-            try await box.server?.handle(request, writer)
+        let handler: HTTPEndpointServer.Handler = { request, writer in try await box.server?.handle(request, writer) }
+        if let namespace {
+            let socket = try NamespacedSocket.listen(namespace: namespace, host: host, port: port)
+            server = try await HTTPEndpointServer(boundSocket: socket, tls: tls, logger: logger, handler: handler)
+        } else {
+            server = try await HTTPEndpointServer(host: host, port: port, tls: tls, logger: logger, handler: handler)
         }
         let hostPart = host.contains(":") ? "[\(host)]" : host
         url = "\(tls == nil ? "http" : "https")://\(hostPart):\(server.port)"

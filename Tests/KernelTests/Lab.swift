@@ -64,9 +64,14 @@ final class Lab: @unchecked Sendable {
         case "iptables-tree": "--proxy-mode iptables --iptables-backend legacy --iptables-dispatch tree/2"
         default: "--proxy-mode iptables --iptables-backend \(mode.dropFirst("iptables-".count))"
         }
+        try startProxy(flags: "--manifests '\(manifestPath)' \(flags)")
+    }
+
+    /// Starts `run --config examples/config.yaml <flags>` in the node namespace and waits for the first sync.
+    func startProxy(flags: String) throws {
         let log = directory.appendingPathComponent("proxy.log")
         let command = "exec ip netns exec \(prefix)node '\(Self.binary)' run --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)'"
-            + " --manifests '\(manifestPath)' \(flags) >'\(log.path)' 2>&1 </dev/null"
+            + " \(flags) >'\(log.path)' 2>&1 </dev/null"
         guard let pid = Self.spawn(["/bin/bash", "-c", command]) else { throw LabError(message: "cannot start the proxy") }
         proxy = pid
         try waitFor("first sync", seconds: 30) { self.proxyLog.contains("sync done") }

@@ -1,0 +1,97 @@
+import Foundation
+import KubeProxyTesting
+import Testing
+
+/// The real binary in the lab's node namespace following the test API server (TLS with a client
+/// certificate, listening in the lab's `ext` namespace at 198.18.2.2:6443): connections follow the
+/// API changes, and /healthz and /metrics answer with the right values.
+@Suite("Kernel: run --kubeconfig against an API server", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
+struct DaemonKernelTests {
+    static let pods: Set<String> = ["pod1", "pod2", "pod3"]
+
+    static func path(of document: [String: Any]) -> String? {
+        switch document["kind"] as? String {
+        case "Service": "/api/v1/services"
+        case "EndpointSlice": "/apis/discovery.k8s.io/v1/endpointslices"
+        case "Node": "/api/v1/nodes"
+        default: nil
+        }
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    @Test("connections follow the API server; health and metrics report the syncs", arguments: ["nftables", "iptables"])
+    func followsAPIServer(mode: String) async throws {
+        let lab = try Lab(prefix: mode == "nftables" ? "kda" : "kdb")
+        defer { lab.tearDown() }
+        let pki = try TestCertificates(ips: ["198.18.2.2"])
+        let server = try await TestAPIServer(host: "198.18.2.2", port: 6443, namespace: "\(lab.prefix)ext",
+                                             tls: try pki.serverContext(requireClientCertificate: true))
+        defer { server.stop() }
+        let documents = try Lab.exampleDocuments()
+        for document in documents { if let path = Self.path(of: document) { server.apply(path, document) } }
+        let kubeconfig = lab.directory.appendingPathComponent("kubeconfig").path
+        try pki.kubeconfig(server: server.url).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try lab.startProxy(flags: "--kubeconfig '\(kubeconfig)' --proxy-mode \(mode) --iptables-backend nft --iptables-min-sync-period 100ms"
+                           + " --healthz-bind-address 198.18.2.1:10256 --metrics-bind-address 127.0.0.1:10249")
+
+        // The cluster as listed: every ready endpoint of web answers; no endpoints is refused.
+        #expect(Set(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 40)) == Self.pods)
+        #expect(lab.probe(from: "client", dst: "198.18.10.18", port: 80, timeout: 4000) == ["refused"])
+
+        // A watch event: web's slice keeps only pod2 (with a trigger time, for the programming-latency metric).
+        var web = try #require(documents.first { ($0["metadata"] as? [String: Any])?["name"] as? String == "web-1" })
+        let endpoints = try #require(web["endpoints"] as? [[String: Any]])
+        web["endpoints"] = endpoints.filter { ($0["addresses"] as? [String])?.first == "198.18.1.6" }
+        var meta = web["metadata"] as? [String: Any] ?? [:]
+        meta["annotations"] = ["endpoints.kubernetes.io/last-change-trigger-time": Self.rfc3339(Date().addingTimeInterval(1))]
+        web["metadata"] = meta
+        server.apply("/apis/discovery.k8s.io/v1/endpointslices", web)
+        try lab.waitFor("web to reach pod2 only", seconds: 10) {
+            lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 10) == Array(repeating: "pod2", count: 10)
+        }
+
+        // A new Service while running, then its removal.
+        server.apply("/api/v1/services", ["apiVersion": "v1", "kind": "Service",
+                                          "metadata": ["name": "late", "namespace": "default"],
+                                          "spec": ["clusterIP": "198.18.10.40", "ports": [["name": "http", "port": 80, "protocol": "TCP"]]]])
+        server.apply("/apis/discovery.k8s.io/v1/endpointslices", [
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": ["name": "late-1", "namespace": "default", "labels": ["kubernetes.io/service-name": "late"]],
+            "ports": [["name": "http", "port": 8080, "protocol": "TCP"]],
+            "endpoints": [["addresses": ["198.18.1.10"], "conditions": ["ready": true]]]])
+        try lab.waitFor("the new Service", seconds: 10) { lab.probe(from: "client", dst: "198.18.10.40", port: 80) == ["pod3"] }
+
+        // A dropped watch stream: the proxy reconnects and keeps following.
+        server.dropWatches(midEvent: true)
+        server.delete("/api/v1/services", namespace: "default", name: "late")
+        try lab.waitFor("the removed Service to stop answering", seconds: 15) {
+            lab.probe(from: "client", dst: "198.18.10.40", port: 80, timeout: 300) != ["pod3"]
+        }
+
+        // /healthz on the node address: 200 with upstream's JSON; /livez too.
+        let healthz = lab.inNamespace("client", "curl -s -i --max-time 3 http://198.18.2.1:10256/healthz").output
+        #expect(healthz.contains("200 OK") && healthz.contains("\"nodeEligible\": true") && healthz.contains("\"lastUpdated\": \"20"), "\(healthz)")
+        #expect(lab.inNamespace("node", "curl -s -o /dev/null -w '%{http_code}' http://198.18.2.1:10256/livez").output == "200")
+        // /metrics on the node's loopback only.
+        let metrics = lab.inNamespace("node", "curl -s --max-time 3 http://127.0.0.1:10249/metrics").output
+        func value(_ name: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        #expect((value("kubeproxy_sync_proxy_rules_duration_seconds_count") ?? 0) >= 4, "\(metrics.prefix(3000))")
+        #expect((value("kubeproxy_sync_full_proxy_rules_duration_seconds_count") ?? 0) >= 1)
+        #expect((value("kubeproxy_sync_partial_proxy_rules_duration_seconds_count") ?? 0) >= 3)
+        #expect((value("kubeproxy_network_programming_duration_seconds_count") ?? 0) == 1)
+        #expect((value("kubeproxy_sync_proxy_rules_last_timestamp_seconds") ?? 0) > Date().timeIntervalSince1970 - 60)
+        #expect(metrics.contains("kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"0.001\"}"))
+        if mode == "iptables" { #expect((value("kubeproxy_sync_proxy_rules_iptables_total{table=\"nat\"}") ?? 0) > 20) }
+        #expect(lab.inNamespace("client", "curl -s --max-time 2 http://198.18.2.1:10249/metrics").status != 0, "metrics must not be on the node address")
+
+        #expect(lab.stopProxy() == 0)
+        #expect(lab.proxyLog.contains("list/watch failed; retrying") || lab.proxyLog.contains("retrying"), "the dropped stream was noticed")
+    }
+}

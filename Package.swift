@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeProxyAPITests",
-            dependencies: ["KubeProxyAPI", "KubeProxyTesting", "KubeProxyModel"],
+            dependencies: ["KubeProxyAPI", "KubeProxyTesting", "KubeProxyModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -40,27 +40,26 @@ public enum ChainNames {
 
     static func hash(_ input: String) -> String { hash(input, length: 16) }
 
-    /// The first `length` base32 characters of the SHA-256 of `input` (the form every mode's names use).
+    /// The first `length` base32 characters (RFC 4648 alphabet A–Z, 2–7) of the SHA-256 of
+    /// `input` (the form every mode's names use). Called for every endpoint of every sync: it
+    /// encodes only the characters it returns.
     public static func hash(_ input: String, length: Int) -> String {
-        let digest = Array(SHA256.hash(data: Array(input.utf8)))
-        return String(base32(digest).prefix(length))
-    }
-
-    /// RFC 4648 base32 (alphabet A–Z, 2–7), without padding.
-    static func base32(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var out = ""
+        let digest = SHA256.hash(data: Array(input.utf8))
+        var out = [UInt8]()
+        out.reserveCapacity(length)
         var buffer: UInt32 = 0
         var bits = 0
-        for byte in bytes {
-            buffer = buffer << 8 | UInt32(byte)
+        for byte in digest {
+            buffer = (buffer << 8 | UInt32(byte)) & 0xFFFF
             bits += 8
-            while bits >= 5 {
+            while bits >= 5 && out.count < length {
                 out.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
                 bits -= 5
             }
+            if out.count == length { break }
         }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
 }

@@ -6,6 +6,16 @@ struct DesiredElements {
     private(set) var memory = NFTablesMemory()
     private(set) var order: [String: [String]] = [:]
 
+    /// Every element, container by container in write order, each in the order it was added.
+    var ordered: [NFTablesMemory.ServiceRecord.Element] {
+        Self.containers.flatMap { container in
+            (order[container] ?? []).map { key in
+                let e = memory.elements[container]![key]!
+                return .init(container: container, key: key, value: e.value, comment: e.comment)
+            }
+        }
+    }
+
     mutating func add(_ container: String, _ key: String, value: String? = nil, comment: String? = nil) {
         if memory.elements[container]?[key] != nil { return }
         memory.elements[container, default: [:]][key] = NFTablesMemory.Element(value: value, comment: comment)

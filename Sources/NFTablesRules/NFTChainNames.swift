@@ -19,7 +19,8 @@ public enum NFTChainNames {
     public static func firewall(_ name: ServicePortName) -> String { "firewall-" + hashAndTruncate(base(name)) }
 
     static func endpointBase(_ name: ServicePortName, _ ep: Endpoint) -> String {
-        base(name) + "__" + ep.ip.description.replacingOccurrences(of: ":", with: ".") + "/" + String(ep.port)
+        let ip = ep.ip.description
+        return base(name) + "__" + (ip.utf8.contains(UInt8(ascii: ":")) ? String(ip.map { $0 == ":" ? "." : $0 }) : ip) + "/" + String(ep.port)
     }
 
     public static func endpoint(_ name: ServicePortName, _ ep: Endpoint) -> String { "endpoint-" + hashAndTruncate(endpointBase(name, ep)) }

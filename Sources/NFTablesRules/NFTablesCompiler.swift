@@ -42,6 +42,8 @@ public struct NFTablesCompiler: Sendable {
         var ruleOps = NFTTransaction(family: nftFamily, table: Self.table)
         var perService: [NFTTransaction] = []
         var active = Set<String>(), activeSets = Set<String>()
+        var records: [ServicePortName: NFTablesMemory.ServiceRecord] = [:]
+        records.reserveCapacity(state.services.count)
         for name in state.sortedServicePortNames {
             guard let svc = state.services[name] else { continue }
             let write: Bool
@@ -49,9 +51,19 @@ public struct NFTablesCompiler: Sendable {
             case .full: write = true
             case .partial(let changed): write = full || changed.contains(name.namespacedName)
             }
+            // An unchanged Service port of a partial sync: the same chains, sets and elements as last time.
+            if !write, let record = previous?.services[name] {
+                record.replay(into: &desired, active: &active, activeSets: &activeSets)
+                records[name] = record
+                continue
+            }
             let selection = EndpointSelection(service: svc, endpoints: state.endpoints[name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
             var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains
-            writeService(svc, selection, write: write, chains: &chains, rules: &rules, elements: &desired, active: &active, activeSets: &activeSets)
+            var own = DesiredElements(), ownChains = Set<String>(), ownSets = Set<String>()
+            writeService(svc, selection, write: write, chains: &chains, rules: &rules, elements: &own, active: &ownChains, activeSets: &ownSets)
+            let record = NFTablesMemory.ServiceRecord(chains: ownChains, sets: ownSets, elements: own.ordered)
+            record.replay(into: &desired, active: &active, activeSets: &activeSets)
+            records[name] = record
             if chains.isEmpty && rules.isEmpty { continue }
             chainOps.append(chains)
             ruleOps.append(rules)
@@ -67,7 +79,8 @@ public struct NFTablesCompiler: Sendable {
 
         let tailStart = tx.count
         // Elements: a full sync re-adds everything into flushed containers; a partial one diffs.
-        let memory = desired.memory
+        var memory = desired.memory
+        memory.services = records
         for container in DesiredElements.containers where full || memory.elements[container] != nil || previous?.elements[container] != nil {
             let want = memory.elements[container] ?? [:]
             let had = full ? [:] : (previous?.elements[container] ?? [:])
@@ -86,7 +99,7 @@ public struct NFTablesCompiler: Sendable {
 
         // Chains nothing uses any more are flushed now and deleted by a later transaction.
         var stale: [String] = []
-        for chain in (existingChains ?? []).sorted() where NFTChainNames.isServiceChain(chain) && !active.contains(chain) {
+        for chain in (existingChains ?? []).subtracting(active).sorted() where NFTChainNames.isServiceChain(chain) {
             tx.flush(.chain(name: chain, base: nil, comment: nil))
             stale.append(chain)
         }

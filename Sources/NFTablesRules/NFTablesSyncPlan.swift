@@ -1,3 +1,5 @@
+import KubeProxyCore
+
 /// What one nftables sync does, and what the proxier keeps for the next one.
 public struct NFTablesSyncPlan: Hashable, Sendable {
     /// The whole sync as one transaction, in upstream's order (empty when nothing changed).
@@ -27,5 +29,24 @@ public struct NFTablesMemory: Hashable, Sendable {
         public var comment: String?
     }
     public var elements: [String: [String: Element]] = [:]
+    /// What each Service port contributed, so that a partial sync copies unchanged ports instead
+    /// of recomputing them (names are SHA-256 hashes: recomputing 100k of them costs a second).
+    public var services: [ServicePortName: ServiceRecord] = [:]
     public init() {}
+
+    /// One Service port's chains, sets and elements.
+    public struct ServiceRecord: Hashable, Sendable {
+        public struct Element: Hashable, Sendable {
+            public var container: String, key: String, value: String?, comment: String?
+        }
+        public var chains: Set<String>
+        public var sets: Set<String>
+        public var elements: [Element]
+
+        func replay(into desired: inout DesiredElements, active: inout Set<String>, activeSets: inout Set<String>) {
+            active.formUnion(chains)
+            activeSets.formUnion(sets)
+            for e in elements { desired.add(e.container, e.key, value: e.value, comment: e.comment) }
+        }
+    }
 }

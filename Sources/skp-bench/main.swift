@@ -31,6 +31,21 @@ struct Bench {
         let apply = args.contains("--apply")
         let backend = IPTablesBackend(rawValue: args.firstIndex(of: "--backend").map { args[$0 + 1] } ?? "legacy") ?? .legacy
         let compiler = IPTablesCompiler(options: options())
+        if let i = args.firstIndex(of: "--nftables-compile") {
+            // Compile times of the nftables mode: full, and partial after one endpoint change.
+            let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
+            let state = SyntheticCluster.state(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)
+            let nft = NFTablesCompiler(options: options(), family: .ipv4)
+            let (full, fullTime) = time { nft.compile(state, scope: .full, previous: nil, existingChains: [], existingSets: []) }
+            let changed = SyntheticCluster.changingOneEndpoint(state, index: spec[0] / 2)
+            let (changedSet, diffTime) = time { changed.changedServices(since: state) }
+            let (partial, partialTime) = time {
+                nft.compile(changed, scope: .partial(changedServices: changedSet), previous: full.memory, existingChains: full.activeChains, existingSets: [])
+            }
+            let (_, renderTime) = time { partial.transaction.rendered() }
+            print("full compile \(fullTime) s; changedServices \(diffTime) s; partial compile \(partialTime) s (\(partial.transaction.count) ops); render \(renderTime) s")
+            return
+        }
         if let i = args.firstIndex(of: "--dump-nftables") {
             // The full nftables transaction for N services x E endpoints, for experiments with nft.
             let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeProxyCore
 import KubeProxyModel
 import KubeProxyRuntime
 import KubeProxyTesting
@@ -49,5 +50,30 @@ struct NFTablesStagesTests {
         let plan = inputs.nftablesCompiler.compile(inputs.state, scope: .full, previous: nil, existingChains: [], existingSets: [])
         #expect(plan.stages(servicesPerStage: 0) == [plan.transaction])
         #expect(plan.stages(servicesPerStage: plan.perService.count) == [plan.transaction])
+    }
+
+    @Test("partial syncs copy unchanged Service ports from memory and reach the table a full sync builds")
+    func partialCopies() throws {
+        let inputs = try NFTablesFixtureTests.inputs("overall-rules", config: "overall-rules/config.yaml")
+        let compiler = inputs.nftablesCompiler
+        var state = SyntheticCluster.state(services: 30, endpoints: 3)
+        var table = NFTablesState(family: "ip", table: NFTablesCompiler.table)
+        var plan = compiler.compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
+        try table.apply(plan.transaction)
+        #expect(plan.memory.services.count == 30)
+        for index in [3, 17, 17, 29] {
+            let next = SyntheticCluster.changingOneEndpoint(state, index: index)
+            let changed = next.changedServices(since: state)
+            #expect(changed.count == 1)
+            plan = compiler.compile(next, scope: .partial(changedServices: changed), previous: plan.memory,
+                                    existingChains: plan.activeChains, existingSets: plan.activeAffinitySets)
+            try table.apply(plan.transaction)
+            try table.apply(compiler.deleteChains(plan.staleChains))
+            state = next
+            let fresh = try Self.applied([compiler.compile(state, scope: .full, previous: nil, existingChains: [], existingSets: []).transaction],
+                                         to: NFTablesState(family: "ip", table: NFTablesCompiler.table))
+            #expect(NFTablesNormaliser.sorted(table.dump()) == NFTablesNormaliser.sorted(fresh.dump()))
+            #expect(plan.transaction.count <= 17, "only the changed port is written (its 4 chains, 1 stale flush): \(plan.transaction.count) operations")
+        }
     }
 }

@@ -120,6 +120,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A stand-in API server for the lab, the demo and the daemon benchmark.
+        .executableTarget(
+            name: "skp-apiserver",
+            dependencies: [
+                "KubeProxyTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Benchmarks of the iptables dataplane (make bench); not part of the tests.
         .executableTarget(
             name: "skp-bench",

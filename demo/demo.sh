@@ -9,8 +9,10 @@ BIN=$(realpath "$BIN")
 P=demo-
 if [ "$(id -u)" != 0 ]; then echo "the demo creates network namespaces: run it as root" >&2; exit 1; fi
 
+APISERVER=$(dirname "$BIN")/skp-apiserver
 cleanup() {
   [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null || true
+  [ -n "${API_PID:-}" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
   lab/lab.sh down "$P"
 }
 trap cleanup EXIT
@@ -74,7 +76,50 @@ for dataplane in iptables/nft iptables/legacy nftables; do
   ip netns exec "${P}node" "$BIN" cleanup | sed 's/^/   /'
 done
 
-say "5. How did the client's connection to web find a pod? swift-kube-proxy trace explains it rule by rule (iptables mode)"
+say "5. Following an API server: run --kubeconfig (kube-proxy's real job)"
+echo "   skp-apiserver (a test API server: list + watch over TLS with client certificates) serves"
+echo "   examples/cluster.yaml from the external host 198.18.2.2:6443; the proxy lists and watches it."
+work=$(mktemp -d)
+cp examples/cluster.yaml "$work/cluster.yaml"; : > "$work/later.yaml"
+ip netns exec "${P}ext" "$APISERVER" --listen 198.18.2.2:6443 --pki "$work/pki" \
+  --manifests "$work/cluster.yaml" "$work/later.yaml" > "/tmp/${P}apiserver.log" 2>&1 &
+API_PID=$!
+for _ in $(seq 1 100); do [ -f "$work/pki/kubeconfig" ] && break; sleep 0.1; done
+ip netns exec "${P}node" "$BIN" run --config examples/config.yaml --kubeconfig "$work/pki/kubeconfig" \
+  --proxy-mode nftables --healthz-bind-address 198.18.2.1:10256 > "/tmp/${P}proxy.log" 2>&1 &
+PROXY_PID=$!
+for _ in $(seq 1 100); do grep -q "sync done" "/tmp/${P}proxy.log" && break; sleep 0.1; done
+sed 's/^/   /' "/tmp/${P}proxy.log"
+echo "   web through the API server's view:"
+probe client 198.18.10.10 80 30
+echo "   A new Service is created through the API (a watch event); a moment later it answers:"
+cat > "$work/later.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: late, namespace: demo}
+spec: {clusterIP: 198.18.10.40, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: late-1, namespace: demo, labels: {kubernetes.io/service-name: late}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints: [{addresses: [198.18.1.10], conditions: {ready: true}}]
+YAML
+for _ in $(seq 1 50); do
+  [ "$(ip netns exec "${P}client" "$BIN" lab probe --dst 198.18.10.40 --port 80 --count 1 --timeout 300)" = "pod3 1" ] && break; sleep 0.1
+done
+probe client 198.18.10.40 80 10
+echo "   /healthz (upstream's JSON) and a few /metrics lines:"
+ip netns exec "${P}client" curl -s http://198.18.2.1:10256/healthz | sed 's/^/      /'; echo
+ip netns exec "${P}node" curl -s http://127.0.0.1:10249/metrics \
+  | grep -E '^kubeproxy_(sync_proxy_rules_duration_seconds_count|sync_partial_proxy_rules_duration_seconds_count|sync_proxy_rules_last_timestamp_seconds) ' | sed 's/^/      /'
+kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true; PROXY_PID=
+kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; API_PID=
+ip netns exec "${P}node" "$BIN" cleanup > /dev/null
+rm -rf "$work"
+
+say "6. How did the client's connection to web find a pod? swift-kube-proxy trace explains it rule by rule (iptables mode)"
 "$BIN" trace --config examples/config.yaml --manifests examples/cluster.yaml --host-address 198.18.2.1/24 \
   --kernel-features no-nfacct,random-fully --src 198.18.1.14 --dst 198.18.10.10 --dport 80 | sed 's/^/   /'
 
@@ -82,4 +127,4 @@ say "   ... and in nftables mode: one verdict-map lookup instead of a scan of ev
 "$BIN" trace --config examples/config.yaml --manifests examples/cluster.yaml --host-address 198.18.2.1/24 \
   --proxy-mode nftables --src 198.18.1.14 --dst 198.18.10.10 --dport 80 | sed 's/^/   /'
 
-say "6. Removing the lab"
+say "7. Removing the lab"

@@ -51,6 +51,24 @@ public struct TestCertificates: Sendable {
 
     /// A kubeconfig for `server`: the CA, and either the client certificate or a token file.
     public func kubeconfig(server: String, tokenFile: String? = nil) -> String {
+        Paths(ca: caPath, clientCert: clientCertPath, clientKey: clientKeyPath).kubeconfig(server: server, tokenFile: tokenFile)
+    }
+
+    /// Where a copy of the CA and client files lives.
+    public struct Paths: Sendable {
+        public var ca: String, clientCert: String, clientKey: String
+        public init(ca: String, clientCert: String, clientKey: String) {
+            self.ca = ca
+            self.clientCert = clientCert
+            self.clientKey = clientKey
+        }
+    }
+}
+
+extension TestCertificates.Paths {
+    /// A kubeconfig for `server`: the CA, and either the client certificate or a token file.
+    public func kubeconfig(server: String, tokenFile: String? = nil) -> String {
+        let caPath = ca, clientCertPath = clientCert, clientKeyPath = clientKey
         let user = tokenFile.map { "    tokenFile: \($0)" } ?? "    client-certificate: \(clientCertPath)\n    client-key: \(clientKeyPath)"
         return """
             apiVersion: v1

@@ -23,6 +23,8 @@ public struct ManifestFollower: Sendable {
     public var health: ProxierHealth?
     /// Told of every sync (`/metrics`), when set.
     public var metrics: ProxyMetrics?
+    /// The health-check ports of eTP=Local Services, updated after every successful sync, when set.
+    public var serviceHealth: ServiceHealthServers?
 
     public init(source: any ManifestProvider, config: KubeProxyConfiguration, features: KernelFeatures, logger: Logger,
                 makeProxier: @escaping @Sendable (ProxierInputs) -> any Proxier) {
@@ -95,6 +97,7 @@ public struct ManifestFollower: Sendable {
                         health?.updated()
                         health?.setNodeEligible(manifests.nodes.first { $0.metadata.name == inputs.node.name }?.metadata.deletionTimestamp == nil)
                         metrics?.programmed(manifests.endpointSlices)
+                        await serviceHealth?.update(ServiceHealthServers.wanted(inputs.state))
                     }
                     metrics?.synced(outcome, report: await proxier.report())
                 } catch {

@@ -51,7 +51,6 @@ public actor NFTablesProxier: Proxier {
     public func sync(_ state: ProxyState) async -> SyncOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        await deleteOldStaleChains(now: start)
         let full = needFullSync || lastApplied == nil || memory == nil || lastApplied?.nodeLabels != state.nodeLabels
         let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
         do {
@@ -63,11 +62,29 @@ public actor NFTablesProxier: Proxier {
                 : (lastAppliedPlan?.activeAffinitySets ?? [])
             let plan = compiler.compile(state, scope: scope, previous: full ? nil : memory, existingChains: chains, existingSets: sets)
             lastPlan = plan
-            for stage in plan.stages(servicesPerStage: servicesPerTransaction) {
-                do { try await nft.run(stage) } catch { failures += 1; throw error }
+            // Chains stale for over a second are deleted in this sync's last transaction (each `nft`
+            // call reloads its cache of every chain: a second at 10k Services); if that transaction
+            // fails, it is retried without them and they wait for a later sync.
+            for chain in staleSince.keys where plan.activeChains.contains(chain) { staleSince[chain] = nil }
+            let old = staleSince.filter { start - $0.value > .seconds(1) }.map(\.key).sorted()
+            var stages = plan.stages(servicesPerStage: servicesPerTransaction)
+            let withoutDeletions = stages.last
+            if !old.isEmpty {
+                if stages.isEmpty { stages = [compiler.deleteChains(old)] } else { stages[stages.count - 1].append(compiler.deleteChains(old)) }
             }
+            var deleted = !old.isEmpty
+            for (index, stage) in stages.enumerated() {
+                do { try await nft.run(stage) } catch {
+                    guard index == stages.count - 1, !old.isEmpty else { failures += 1; throw error }
+                    logger.warning("could not delete stale chains; will retry", metadata: ["error": "\(error)"])
+                    deleted = false
+                    if let retry = withoutDeletions {
+                        do { try await nft.run(retry) } catch { failures += 1; throw error }
+                    }
+                }
+            }
+            if deleted { for chain in old { staleSince[chain] = nil } }
             for chain in plan.staleChains where staleSince[chain] == nil { staleSince[chain] = start }
-            for chain in plan.activeChains { staleSince[chain] = nil }
             let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
             if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
             memory = plan.memory
@@ -84,18 +101,6 @@ public actor NFTablesProxier: Proxier {
             needFullSync = true
             logger.error("sync failed; the next sync will be full", metadata: ["full": "\(full)", "error": "\(error)"])
             return SyncOutcome(full: full, error: "\(error)", duration: clock.now - start)
-        }
-    }
-
-    /// Deletes chains that have been stale (flushed, unused) for more than a second.
-    private func deleteOldStaleChains(now: ContinuousClock.Instant) async {
-        let old = staleSince.filter { now - $0.value > .seconds(1) }.map(\.key).sorted()
-        guard !old.isEmpty else { return }
-        do {
-            try await nft.run(compiler.deleteChains(old))
-            for chain in old { staleSince[chain] = nil }
-        } catch {
-            logger.warning("could not delete stale chains; will retry", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -11,9 +11,12 @@ import Synchronization
 /// ADDED/MODIFIED/DELETED/BOOKMARK/ERROR events, 410 Gone after ``compact()``, streams dropped on
 /// demand (also mid-event), label and field selectors, bearer tokens and TLS with client certificates.
 public final class TestAPIServer: Sendable {
-    struct Event { var resourceVersion: Int; var type: String; var key: String; var json: String }
+    /// The metadata selectors look at, kept beside the JSON so that selecting never re-parses it.
+    struct Meta { var name: String; var namespace: String?; var labels: [String: String] }
+    struct Stored { var json: String; var meta: Meta }
+    struct Event { var resourceVersion: Int; var type: String; var key: String; var object: Stored }
     struct Collection {
-        var objects: [String: String] = [:]
+        var objects: [String: Stored] = [:]
         var history: [Event] = []
     }
     struct Watcher { var path: String; var query: [String: String]; var continuation: AsyncStream<String>.Continuation }
@@ -23,6 +26,7 @@ public final class TestAPIServer: Sendable {
         var collections: [String: Collection] = [:]
         var watchers: [UUID: Watcher] = [:]
         var requests: [String] = []
+        var largestListBody = 0
         var tokens: Set<String>?
     }
     private let state = Mutex(State())
@@ -63,6 +67,8 @@ public final class TestAPIServer: Sendable {
 
     /// The request URIs served so far.
     public var requests: [String] { state.withLock { $0.requests } }
+    /// The largest list response sent, in bytes.
+    public var largestListBody: Int { state.withLock { $0.largestListBody } }
     /// The open watches.
     public var watchCount: Int { state.withLock { $0.watchers.count } }
     public var currentResourceVersion: Int { state.withLock { $0.resourceVersion } }
@@ -91,22 +97,23 @@ public final class TestAPIServer: Sendable {
             s.resourceVersion += 1
             meta["resourceVersion"] = String(s.resourceVersion)
             object["metadata"] = meta
-            var collection = s.collections[path] ?? Collection()
+            // Mutated in place: copying the collection out and back would copy every object per change.
+            if s.collections[path] == nil { s.collections[path] = Collection() }
             let type: String
-            let json: String
+            let stored: Stored
             if deleting {
-                guard let old = collection.objects.removeValue(forKey: key) else { s.resourceVersion -= 1; return }
+                guard let old = s.collections[path]!.objects.removeValue(forKey: key) else { s.resourceVersion -= 1; return }
                 type = "DELETED"
-                json = Self.withResourceVersion(old, s.resourceVersion)
+                stored = Stored(json: Self.withResourceVersion(old.json, s.resourceVersion), meta: old.meta)
             } else {
-                type = collection.objects[key] == nil ? "ADDED" : "MODIFIED"
-                json = Self.json(object)
-                collection.objects[key] = json
+                type = s.collections[path]!.objects[key] == nil ? "ADDED" : "MODIFIED"
+                stored = Stored(json: Self.json(object), meta: Meta(name: meta["name"] as? String ?? "", namespace: meta["namespace"] as? String,
+                                                                    labels: meta["labels"] as? [String: String] ?? [:]))
+                s.collections[path]!.objects[key] = stored
             }
-            let event = Event(resourceVersion: s.resourceVersion, type: type, key: key, json: json)
-            collection.history.append(event)
-            s.collections[path] = collection
-            for watcher in s.watchers.values where watcher.path == path && Self.matches(json, watcher.query) {
+            let event = Event(resourceVersion: s.resourceVersion, type: type, key: key, object: stored)
+            s.collections[path]!.history.append(event)
+            for watcher in s.watchers.values where watcher.path == path && Self.matches(stored.meta, watcher.query) {
                 watcher.continuation.yield(Self.eventLine(event))
             }
         }
@@ -171,7 +178,7 @@ public final class TestAPIServer: Sendable {
                 rv = parts[0]
                 offset = parts[1]
             }
-            let all = (s.collections[path]?.objects ?? [:]).sorted { $0.key < $1.key }.map(\.value).filter { Self.matches($0, query) }
+            let all = (s.collections[path]?.objects ?? [:]).sorted { $0.key < $1.key }.map(\.value).filter { Self.matches($0.meta, query) }.map(\.json)
             let page = Array(all.dropFirst(offset).prefix(limit))
             let more = offset + page.count < all.count
             return (rv, page, more ? "\(rv):\(offset + page.count)" : nil, false)
@@ -182,7 +189,8 @@ public final class TestAPIServer: Sendable {
         }
         let kind = path.split(separator: "/").last.map { $0.prefix(1).uppercased() + $0.dropFirst() } ?? "List"
         let continueField = next.map { ",\"continue\":\"\($0)\"" } ?? ""
-        let body = "{\"kind\":\"\(kind)List\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"\(rv)\"\(continueField)},\"items\":[" + items.joined(separator: ",") + "]}"
+        let body: String = "{\"kind\":\"\(kind)List\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"\(rv)\"\(continueField)},\"items\":[" + items.joined(separator: ",") + "]}"
+        state.withLock { $0.largestListBody = max($0.largestListBody, body.utf8.count) }
         try await writer.respond(status: .ok, contentType: "application/json", body: body)
     }
 
@@ -193,7 +201,7 @@ public final class TestAPIServer: Sendable {
         let (backlog, tooOld) = state.withLock { s -> ([String], Bool) in
             if from < s.compactedBelow { return ([], true) }
             s.watchers[id] = Watcher(path: path, query: query, continuation: continuation)
-            let events = (s.collections[path]?.history ?? []).filter { $0.resourceVersion > from && Self.matches($0.json, query) }
+            let events = (s.collections[path]?.history ?? []).filter { $0.resourceVersion > from && Self.matches($0.object.meta, query) }
             return (events.map(Self.eventLine), false)
         }
         try await writer.startStream(status: .ok, contentType: "application/json")
@@ -234,7 +242,7 @@ public final class TestAPIServer: Sendable {
         return Self.json(object)
     }
 
-    static func eventLine(_ event: Event) -> String { "{\"type\":\"\(event.type)\",\"object\":\(event.json)}\n" }
+    static func eventLine(_ event: Event) -> String { "{\"type\":\"\(event.type)\",\"object\":\(event.object.json)}\n" }
 
     static func status(_ code: Int, reason: String, message: String) -> String {
         "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"\(message)\",\"reason\":\"\(reason)\",\"code\":\(code)}"
@@ -242,11 +250,9 @@ public final class TestAPIServer: Sendable {
 
     /// Label selector (`!key`, `key`, `key=value`, `key!=value`, comma = and) and
     /// `metadata.name=`/`metadata.namespace=` field selectors.
-    static func matches(_ json: String, _ query: [String: String]) -> Bool {
+    static func matches(_ meta: Meta, _ query: [String: String]) -> Bool {
         guard query["labelSelector"] != nil || query["fieldSelector"] != nil else { return true }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else { return false }
-        let meta = object["metadata"] as? [String: Any] ?? [:]
-        let labels = meta["labels"] as? [String: String] ?? [:]
+        let labels = meta.labels
         for requirement in (query["labelSelector"] ?? "").split(separator: ",").map(String.init) {
             if requirement.hasPrefix("!") { if labels[String(requirement.dropFirst())] != nil { return false } }
             else if let r = requirement.range(of: "!=") { if labels[String(requirement[..<r.lowerBound])] == String(requirement[r.upperBound...]) { return false } }
@@ -256,7 +262,7 @@ public final class TestAPIServer: Sendable {
         for requirement in (query["fieldSelector"] ?? "").split(separator: ",") {
             let kv = requirement.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { continue }
-            let field = kv[0] == "metadata.name" ? meta["name"] as? String : kv[0] == "metadata.namespace" ? meta["namespace"] as? String : nil
+            let field = kv[0] == "metadata.name" ? meta.name : kv[0] == "metadata.namespace" ? meta.namespace : nil
             if field != kv[1] { return false }
         }
         return true

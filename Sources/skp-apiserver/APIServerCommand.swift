@@ -34,14 +34,14 @@ struct APIServerCommand: AsyncParsableCommand {
         let server = try await TestAPIServer(host: host, port: port, tls: try certificates.serverContext(requireClientCertificate: true))
         let local = TestCertificates.Paths(ca: pki + "/ca.pem", clientCert: pki + "/client.pem", clientKey: pki + "/client-key.pem")
         try local.kubeconfig(server: server.url).write(toFile: pki + "/kubeconfig", atomically: true, encoding: .utf8)
-        print("serving \(server.url); kubeconfig: \(pki)/kubeconfig")
+        say("serving \(server.url); kubeconfig: \(pki)/kubeconfig")
 
         if let synthetic {
             let spec = synthetic.split(separator: "x").compactMap { Int($0) }
             guard spec.count == 2 else { throw ValidationError("--synthetic: SERVICESxENDPOINTS") }
             let start = Date()
             Synthetic.load(into: server, services: spec[0], endpoints: spec[1], node: node)
-            print("loaded \(spec[0]) Services x \(spec[1]) endpoints in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+            say("loaded \(spec[0]) Services x \(spec[1]) endpoints in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
             if churn > 0 {
                 guard let proxyLog else { throw ValidationError("--churn needs --proxy-log") }
                 try await Churn(server: server, services: spec[0], endpoints: spec[1], log: proxyLog).run(count: churn)
@@ -117,3 +117,6 @@ struct ManifestMirror {
         }
     }
 }
+
+/// One line on standard output, unbuffered (scripts wait for these lines).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

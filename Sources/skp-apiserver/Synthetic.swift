@@ -50,7 +50,7 @@ struct Churn {
     }
 
     func run(count: Int) async throws {
-        print("waiting for the proxy's first sync (\(log))")
+        say("waiting for the proxy's first sync (\(log))")
         while syncCount() == 0 { try await Task.sleep(for: .milliseconds(50)) }
         try await Task.sleep(for: .seconds(2))
         var samples: [Double] = []
@@ -66,7 +66,7 @@ struct Churn {
         }
         samples.sort()
         func p(_ q: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * q))] * 1000 }
-        print(String(format: "event -> kernel over %d endpoint changes at %d Services x %d endpoints: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+        say(String(format: "event -> kernel over %d endpoint changes at %d Services x %d endpoints: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
                      samples.count, services, endpoints, p(0.5), p(0.9), p(0.99), samples.last! * 1000))
     }
 }

@@ -6,6 +6,7 @@ import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
 import Logging
+import ServiceLifecycle
 
 /// `run` (the default): programs this network namespace and follows the cluster (an API server,
 /// or manifest files) until SIGTERM/SIGINT, serving /healthz, /livez and /metrics.
@@ -32,35 +33,36 @@ struct Run: AsyncParsableCommand {
 
         // The source: manifest files, or an API server (kubeconfig, --master, or in-cluster).
         let source: any ManifestProvider
-        var informers: Task<Void, Never>?
+        let apiSource: APISource?
         if !proxy.manifests.isEmpty {
             guard config.clientConnection?.kubeconfig == nil else { throw ValidationError("--manifests and --kubeconfig: give one source, not both") }
             _ = try proxy.loadManifests()
             source = ManifestSource(paths: proxy.manifests)
+            apiSource = nil
         } else {
             let api = try apiServerConfig(config)
             let client = try APIClient(config: api)
-            let apiSource = APISource(client: client, nodeName: nodeName, logger: logger)
-            informers = Task { await apiSource.run() }
-            logger.info("waiting for the first list of Services, EndpointSlices and Node", metadata: ["server": "\(api.server)", "node": "\(nodeName)"])
-            try await apiSource.waitUntilSynced()
-            source = apiSource
+            let informers = APISource(client: client, nodeName: nodeName, logger: logger)
+            apiSource = informers
+            source = informers
         }
         logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == "iptables" ? backend.rawValue : "nft")", "source": "\(source.description)"])
 
         let health = ProxierHealth(timeout: config.resolvedSyncPeriod.duration * 2)
         let metrics = ProxyMetrics()
-        var servers: [Task<Void, any Error>] = []
+        // Shut down in reverse order: the sync loop first, then the informers, then the endpoints.
+        var services: [any ServiceLifecycle.Service] = []
         if let address = try Self.bindAddress(config.resolvedHealthzBindAddress, field: "healthzBindAddress") {
             let server = try await HealthEndpoints.healthServer(host: address.host, port: address.port, health: health, metrics: metrics, logger: logger)
-            servers.append(Task { try await server.run() })
+            services.append(DaemonService("healthz") { try await server.run() })
             logger.info("serving /healthz and /livez", metadata: ["address": "\(address.host):\(server.port)"])
         }
         if let address = try Self.bindAddress(config.resolvedMetricsBindAddress, field: "metricsBindAddress") {
             let server = try await HealthEndpoints.metricsServer(host: address.host, port: address.port, metrics: metrics, logger: logger)
-            servers.append(Task { try await server.run() })
+            services.append(DaemonService("metrics") { try await server.run() })
             logger.info("serving /metrics", metadata: ["address": "\(address.host):\(server.port)"])
         }
+        if let apiSource { services.append(DaemonService("informers") { await apiSource.run() }) }
 
         let conntrack = ConntrackCommands(runner: runner)
         let syncPeriod = config.resolvedSyncPeriod.duration
@@ -74,15 +76,18 @@ struct Run: AsyncParsableCommand {
         }
         follower.health = health
         follower.metrics = metrics
-        if informers != nil { follower.pollInterval = .milliseconds(10) }
-        let task = Task { [follower] in try await follower.run() }
-        let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
-        await signals.wait()
-        logger.info("signal received: stopping; the rules stay in place")
-        task.cancel()
-        informers?.cancel()
-        for server in servers { server.cancel() }
-        _ = await task.result
+        follower.serviceHealth = ServiceHealthServers(health: health, logger: logger)
+        if apiSource != nil { follower.pollInterval = .milliseconds(10) }
+        services.append(DaemonService("proxier") { [follower] in
+            if let apiSource {
+                logger.info("waiting for the first list of Services, EndpointSlices and Node", metadata: ["source": "\(apiSource.description)", "node": "\(nodeName)"])
+                try await apiSource.waitUntilSynced()
+            }
+            try await follower.run()
+        })
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("stopped; the rules stay in place")
     }
 
     /// Where the API server is: `--kubeconfig` (or the config file's clientConnection.kubeconfig,
@@ -109,28 +114,5 @@ struct Run: AsyncParsableCommand {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard IPAddress(sloppy: host) != nil else { throw ValidationError("KubeProxyConfiguration.\(field): \"\(host)\" is not an IP address") }
         return (host, port)
-    }
-}
-
-/// Waits for one of a set of signals (the dispatch sources are only kept alive, never mutated).
-final class SignalWaiter: @unchecked Sendable {
-    private let stream: AsyncStream<Int32>
-    private let sources: [any DispatchSourceSignal]
-
-    init(signals: [Int32]) {
-        var continuation: AsyncStream<Int32>.Continuation!
-        stream = AsyncStream { continuation = $0 }
-        let c = continuation!
-        sources = signals.map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { c.yield(sig) }
-            source.resume()
-            return source
-        }
-    }
-
-    func wait() async {
-        for await _ in stream { return }
     }
 }

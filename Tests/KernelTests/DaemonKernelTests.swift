@@ -43,6 +43,11 @@ struct DaemonKernelTests {
         #expect(Set(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 40)) == Self.pods)
         #expect(lab.probe(from: "client", dst: "198.18.10.18", port: 80, timeout: 4000) == ["refused"])
 
+        // The health check of the eTP=Local LoadBalancer Service: one local endpoint (pod1) -> 200.
+        let hc = lab.inNamespace("ext", "curl -s -i --max-time 3 http://198.18.2.1:30182/").output
+        #expect(hc.contains("200 OK") && hc.contains("X-Load-Balancing-Endpoint-Weight: 1") && hc.contains("\"localEndpoints\": 1"), "\(hc)")
+        #expect(hc.contains("\"namespace\": \"demo\"") && hc.contains("\"name\": \"local\""), "\(hc)")
+
         // A watch event: web's slice keeps only pod2 (with a trigger time, for the programming-latency metric).
         var web = try #require(documents.first { ($0["metadata"] as? [String: Any])?["name"] as? String == "web-1" })
         let endpoints = try #require(web["endpoints"] as? [[String: Any]])
@@ -72,6 +77,15 @@ struct DaemonKernelTests {
         try lab.waitFor("the removed Service to stop answering", seconds: 15) {
             lab.probe(from: "client", dst: "198.18.10.40", port: 80, timeout: 300) != ["pod3"]
         }
+
+        // local loses its endpoint on this node: its health check turns 503 with 0 local endpoints.
+        var local = try #require(documents.first { ($0["metadata"] as? [String: Any])?["name"] as? String == "local-1" })
+        local["endpoints"] = (local["endpoints"] as? [[String: Any]] ?? []).filter { $0["nodeName"] as? String != "lab-node" }
+        server.apply("/apis/discovery.k8s.io/v1/endpointslices", local)
+        try lab.waitFor("the health check to report no local endpoint", seconds: 10) {
+            lab.inNamespace("ext", "curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://198.18.2.1:30182/").output == "503"
+        }
+        #expect(lab.inNamespace("ext", "curl -s --max-time 2 http://198.18.2.1:30182/").output.contains("\"localEndpoints\": 0"))
 
         // /healthz on the node address: 200 with upstream's JSON; /livez too.
         let healthz = lab.inNamespace("client", "curl -s -i --max-time 3 http://198.18.2.1:10256/healthz").output

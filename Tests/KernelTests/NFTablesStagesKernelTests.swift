@@ -20,7 +20,9 @@ struct NFTablesStagesKernelTests {
             let r = Lab.shell("ip netns add \(name)")
             if r.status != 0 { throw LabError(message: "ip netns add \(name): \(r.output)") }
         }
-        deinit { _ = Lab.shell("ip netns del \(name)") }
+        deinit { delete() }
+        /// Deletes the namespace (also called by the tests' `defer`: deinit alone may come late).
+        func delete() { _ = Lab.shell("ip netns del \(name) 2>/dev/null") }
         var runner: NamespacedRunner { NamespacedRunner(namespace: name, base: SubprocessCommandRunner()) }
 
         /// `nft list table`, as a sorted list of top-level blocks (chain order is creation order).
@@ -52,6 +54,7 @@ struct NFTablesStagesKernelTests {
     func sameTable() async throws {
         let tag = "skps\(getpid())"
         let single = try Namespace("\(tag)-a"), staged = try Namespace("\(tag)-b")
+        defer { single.delete(); staged.delete() }
         let one = NFTablesProxier(nft: NFTCommands(runner: single.runner), options: Self.options, family: .ipv4, servicesPerTransaction: 0)
         let many = NFTablesProxier(nft: NFTCommands(runner: staged.runner), options: Self.options, family: .ipv4, servicesPerTransaction: 7)
         let state = SyntheticCluster.state(services: 40, endpoints: 3)
@@ -73,6 +76,7 @@ struct NFTablesStagesKernelTests {
     @Test("a table deleted from outside is noticed (cheaply) and rebuilt by the next sync")
     func tableDeleted() async throws {
         let ns = try Namespace("skpd\(getpid())")
+        defer { ns.delete() }
         let nft = NFTCommands(runner: ns.runner)
         #expect(await !nft.tableExists(family: "ip", table: NFTablesCompiler.table))
         let proxier = NFTablesProxier(nft: nft, options: Self.options, family: .ipv4, servicesPerTransaction: 7)

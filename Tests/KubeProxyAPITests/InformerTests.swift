@@ -157,4 +157,26 @@ struct InformerTests {
         #expect(Self.names(informer) == ["default/good"])
         #expect(informer.stats.skippedObjects == 1)
     }
+
+    @Test("a large cluster (10k Services, 100k endpoints) arrives in bounded pages and decodes whole")
+    func largeList() async throws {
+        let server = try await TestAPIServer()
+        defer { server.stop() }
+        for i in 0..<10_000 {
+            server.apply("/api/v1/services", Objects.service("s\(i)", ip: "198.18.\(128 + i / 256).\(i % 256)", namespace: "bench"))
+            server.apply("/apis/discovery.k8s.io/v1/endpointslices",
+                         Objects.slice("s\(i)-1", service: "s\(i)", ips: (0..<10).map { "198.19.\(i / 25).\((i % 25) * 10 + $0)" }, namespace: "bench"))
+        }
+        let client = try APIClient(config: APIServerConfig(server: server.url))
+        let services = Informer<Service>(resource: .services, client: client, logger: Self.logger) {}
+        let slices = Informer<EndpointSlice>(resource: .endpointSlices, client: client, logger: Self.logger) {}
+        let t1 = Task { await services.run() }, t2 = Task { await slices.run() }
+        defer { t1.cancel(); t2.cancel() }
+        #expect(await eventually(120) { services.hasSynced && slices.hasSynced })
+        #expect(services.count == 10_000 && slices.count == 10_000)
+        #expect(slices.objects.reduce(0) { $0 + ($1.endpoints?.count ?? 0) } == 100_000)
+        // Pages of 500: 20 list requests per resource, and no response larger than one page.
+        #expect(server.requests.filter { $0.hasPrefix("/api/v1/services?") && !$0.contains("watch=true") }.count == 20)
+        #expect(server.largestListBody < 1 << 20, "largest list body \(server.largestListBody) bytes")
+    }
 }

@@ -61,11 +61,16 @@ let package = Package(
             dependencies: ["IPTablesRules", "NFTablesRules"],
             swiftSettings: swiftSettings
         ),
-        // Side effects: iptables-restore, conntrack, sysctls, interface addresses.
+        // Pure: netlink and generic netlink framing, the IPVS family's messages.
+        .target(
+            name: "Netlink",
+            swiftSettings: swiftSettings
+        ),
+        // Side effects: iptables-restore, conntrack, sysctls, interface addresses, netlink sockets.
         .target(
             name: "KubeProxyKernel",
             dependencies: [
-                "IPTablesRules", "NFTablesRules",
+                "IPTablesRules", "NFTablesRules", "Netlink",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -141,6 +146,11 @@ let package = Package(
         .testTarget(
             name: "KubeProxyAPITests",
             dependencies: ["KubeProxyAPI", "KubeProxyTesting", "KubeProxyModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NetlinkTests",
+            dependencies: ["Netlink", "KubeProxyKernel", "KubeProxyTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

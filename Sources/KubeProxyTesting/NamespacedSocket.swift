@@ -13,11 +13,12 @@ public enum NamespacedSocket {
     private typealias SetNS = @convention(c) (Int32, Int32) -> Int32
     private static let cloneNewNet: Int32 = 0x4000_0000
 
-    /// A bound, listening IPv4 socket on `host:port` in namespace `namespace`.
-    public static func listen(namespace: String, host: String, port: Int) throws -> Int32 {
+    /// Runs `body` on a thread that has entered network namespace `namespace` (`ip netns`); the
+    /// sockets it makes belong to that namespace for their whole life.
+    public static func inNamespace<T: Sendable>(_ namespace: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns") else { throw Failure(description: "setns is not available") }
         let setns = unsafeBitCast(symbol, to: SetNS.self)
-        let result = Mutex<Result<Int32, Failure>>(.failure(Failure(description: "not run")))
+        let result = Mutex<Result<T, any Error>>(.failure(Failure(description: "not run")))
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { done.signal() }
@@ -25,6 +26,17 @@ public enum NamespacedSocket {
             guard nsFD >= 0 else { result.withLock { $0 = .failure(Failure(description: "open netns \(namespace): errno \(errno)")) }; return }
             defer { close(nsFD) }
             guard setns(nsFD, cloneNewNet) == 0 else { result.withLock { $0 = .failure(Failure(description: "setns \(namespace): errno \(errno)")) }; return }
+            let value = Result { try body() }
+            result.withLock { $0 = value }
+        }
+        thread.start()
+        done.wait()
+        return try result.withLock { try $0.get() }
+    }
+
+    /// A bound, listening IPv4 socket on `host:port` in namespace `namespace`.
+    public static func listen(namespace: String, host: String, port: Int) throws -> Int32 {
+        try inNamespace(namespace) {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -38,13 +50,9 @@ public enum NamespacedSocket {
             guard bound == 0, Glibc.listen(fd, 128) == 0 else {
                 let e = errno
                 close(fd)
-                result.withLock { $0 = .failure(Failure(description: "bind \(host):\(port) in \(namespace): errno \(e)")) }
-                return
+                throw Failure(description: "bind \(host):\(port) in \(namespace): errno \(e)")
             }
-            result.withLock { $0 = .success(fd) }
+            return fd
         }
-        thread.start()
-        done.wait()
-        return try result.withLock { try $0.get() }
     }
 }

@@ -1,0 +1,71 @@
+import Glibc
+import Netlink
+import Synchronization
+
+/// A netlink socket to the kernel (`NETLINK_GENERIC` by default): sends one request and collects
+/// its replies, matched by sequence number, until the ack, the error, or the end of a dump.
+public final class NetlinkSocket: Sendable {
+    public static let netlinkGeneric: Int32 = 16
+    private static let afNetlink: Int32 = 16
+
+    let fd: Int32
+    private let sequence = Mutex<UInt32>(0)
+    private let io = Mutex<Void>(())
+
+    /// Opens a socket in this thread's network namespace.
+    public convenience init(protocol proto: Int32 = NetlinkSocket.netlinkGeneric) throws {
+        let fd = socket(Self.afNetlink, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), proto)
+        guard fd >= 0 else { throw NetlinkError(code: .socket, errno: errno, message: "socket(AF_NETLINK)") }
+        try self.init(fd: fd)
+    }
+
+    /// Takes `fd`, an unbound netlink socket (e.g. made inside another network namespace), and binds it.
+    public init(fd: Int32) throws {
+        self.fd = fd
+        var address = [UInt8](repeating: 0, count: 12)   // struct sockaddr_nl {family, pad, pid 0 = auto, groups}
+        address[0] = UInt8(Self.afNetlink)
+        let bound = address.withUnsafeBytes { bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), 12) }
+        guard bound == 0 else {
+            let e = errno
+            close(fd)
+            throw NetlinkError(code: .socket, errno: e, message: "bind(AF_NETLINK)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// The next sequence number.
+    public func nextSequence() -> UInt32 { sequence.withLock { $0 &+= 1; return $0 } }
+
+    /// Sends `message` and returns the data messages of its reply (none for a plain ack).
+    /// - Throws: ``NetlinkError`` `.kernel` with the errno when the kernel refuses it.
+    public func request(_ message: NetlinkMessage) throws -> [NetlinkMessage] {
+        try io.withLock { _ in
+            let bytes = message.encoded()
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
+            guard sent == bytes.count else { throw NetlinkError(code: .socket, errno: errno, message: "send") }
+            var replies: [NetlinkMessage] = []
+            var buffer = [UInt8](repeating: 0, count: 1 << 18)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { throw NetlinkError(code: .socket, errno: errno, message: "recv") }
+                for reply in try NetlinkMessage.parse(Array(buffer[0..<n])) where reply.sequence == message.sequence {
+                    if let errorNumber = reply.errorNumber {
+                        if errorNumber != 0 { throw NetlinkError(code: .kernel, errno: errorNumber, message: "netlink request type \(message.type)") }
+                        return replies
+                    }
+                    if reply.type == NetlinkMessage.doneType { return replies }
+                    replies.append(reply)
+                    // A single (non-dump) reply without NLM_F_MULTI is followed by the ack we asked for.
+                }
+            }
+        }
+    }
+
+    /// Resolves a generic netlink family name to its id.
+    public func familyID(_ name: String) throws -> UInt16 {
+        let replies = try request(GenericNetlinkController.getFamily(name, sequence: nextSequence()))
+        guard let reply = replies.first else { throw NetlinkError(code: .malformed, message: "no reply to CTRL_CMD_GETFAMILY \(name)") }
+        return try GenericNetlinkController.familyID(in: reply)
+    }
+}

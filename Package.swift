@@ -61,6 +61,12 @@ let package = Package(
             dependencies: ["IPTablesRules", "NFTablesRules"],
             swiftSettings: swiftSettings
         ),
+        // Pure: ProxyState -> IPVS virtual and real servers; the diff against the kernel's table.
+        .target(
+            name: "IPVSRules",
+            dependencies: ["KubeProxyCore"],
+            swiftSettings: swiftSettings
+        ),
         // Pure: netlink and generic netlink framing, the IPVS family's messages.
         .target(
             name: "Netlink",
@@ -149,8 +155,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "IPVSRulesTests",
+            dependencies: ["IPVSRules", "KubeProxyCore", "KubeProxyModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NetlinkTests",
-            dependencies: ["Netlink", "KubeProxyKernel", "KubeProxyTesting"],
+            dependencies: ["Netlink", "KubeProxyKernel", "KubeProxyTesting", "IPVSRules", "KubeProxyCore", "KubeProxyModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "KubeProxyKernel",
             dependencies: [
-                "IPTablesRules", "NFTablesRules", "Netlink",
+                "IPTablesRules", "NFTablesRules", "Netlink", "IPVSRules",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],

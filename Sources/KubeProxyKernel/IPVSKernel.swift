@@ -1,0 +1,104 @@
+import IPVSRules
+import KubeProxyModel
+import Netlink
+
+/// Something that carries netlink requests to a kernel: ``NetlinkSocket``, or a fake in tests.
+public protocol NetlinkTransport: Sendable {
+    func request(_ message: NetlinkMessage) throws -> [NetlinkMessage]
+    func nextSequence() -> UInt32
+}
+
+extension NetlinkSocket: NetlinkTransport {}
+
+/// IPVS over generic netlink: lists the kernel's virtual and real servers and applies
+/// ``IPVSOperation``s, one request each, in order.
+public final class IPVSKernel: Sendable {
+    let transport: any NetlinkTransport
+    /// The IPVS family id, resolved by name at start.
+    public let family: UInt16
+
+    /// - Throws: ``NetlinkError`` (errno ENOENT when the kernel has no IPVS).
+    public init(transport: any NetlinkTransport) throws {
+        self.transport = transport
+        let replies = try transport.request(GenericNetlinkController.getFamily(IPVS.familyName, sequence: transport.nextSequence()))
+        guard let reply = replies.first else { throw NetlinkError(code: .malformed, message: "no reply to the IPVS family lookup") }
+        family = try GenericNetlinkController.familyID(in: reply)
+    }
+
+    /// Every virtual server of `ipFamily` with its real servers.
+    public func virtualServers(_ ipFamily: IPFamily) throws -> [VirtualServer] {
+        let replies = try transport.request(IPVS.request(.getService, family: family, sequence: transport.nextSequence(), dump: true))
+        var result: [VirtualServer] = []
+        for reply in replies {
+            guard let nest = try reply.generic().attributes.first(1) else { continue }
+            let service = try IPVSService(attributes: nest.children())
+            guard service.isIPv6 == (ipFamily == .ipv6), let key = Self.key(service) else { continue }
+            let dests = try transport.request(IPVS.request(.getDest, family: family, sequence: transport.nextSequence(), service: service, dump: true))
+            var realServers: [RealServer] = []
+            for d in dests {
+                guard let destNest = try d.generic().attributes.first(2) else { continue }
+                let dest = try IPVSDestination(attributes: destNest.children(), ipv6: service.isIPv6)
+                guard let address = Self.address(dest.address) else { continue }
+                realServers.append(RealServer(address: address, port: Int(dest.port), weight: Int(dest.weight),
+                                              activeConnections: Int(dest.activeConnections), inactiveConnections: Int(dest.inactiveConnections)))
+            }
+            result.append(VirtualServer(key: key, scheduler: service.scheduler, flags: service.flags.rawValue & ~VirtualServer.hashedFlag,
+                                        timeout: Int(service.timeout), realServers: realServers.sorted()))
+        }
+        return result.sorted { $0.key < $1.key }
+    }
+
+    /// Applies `operations` in order; the first refusal throws (the caller resyncs in full).
+    public func apply(_ operations: [IPVSOperation]) throws {
+        for op in operations {
+            let message: NetlinkMessage
+            switch op {
+            case .addService(let vs): message = IPVS.request(.newService, family: family, sequence: transport.nextSequence(), service: Self.service(vs))
+            case .updateService(let vs): message = IPVS.request(.setService, family: family, sequence: transport.nextSequence(), service: Self.service(vs))
+            case .deleteService(let key):
+                message = IPVS.request(.delService, family: family, sequence: transport.nextSequence(), service: Self.service(VirtualServer(key: key, scheduler: "")))
+            case .addDestination(let key, let rs), .updateDestination(let key, let rs), .deleteDestination(let key, let rs):
+                let command: IPVS.Command = switch op { case .addDestination: .newDest; case .updateDestination: .setDest; default: .delDest }
+                message = IPVS.request(command, family: family, sequence: transport.nextSequence(),
+                                       service: Self.service(VirtualServer(key: key, scheduler: "")), destination: Self.destination(rs))
+            }
+            do { _ = try transport.request(message) } catch let error as NetlinkError {
+                throw NetlinkError(code: error.code, errno: error.errno, message: "IPVS \(op)")
+            }
+        }
+    }
+
+    /// `ipvsadm --set tcp tcpfin udp` (seconds; 0 keeps a value).
+    public func setTimeouts(tcp: Int, tcpFin: Int, udp: Int) throws {
+        _ = try transport.request(IPVS.setTimeouts(family: family, sequence: transport.nextSequence(), tcp: UInt32(tcp), tcpFin: UInt32(tcpFin), udp: UInt32(udp)))
+    }
+
+    /// Removes every virtual server (`cleanup`).
+    public func flush() throws {
+        _ = try transport.request(IPVS.request(.flush, family: family, sequence: transport.nextSequence()))
+    }
+
+    static func service(_ vs: VirtualServer) -> IPVSService {
+        IPVSService(address: vs.key.address.bytes, protocolNumber: UInt16(vs.key.protocol.number), port: UInt16(vs.key.port),
+                    scheduler: vs.scheduler.isEmpty ? "rr" : vs.scheduler, flags: IPVS.ServiceFlags(rawValue: vs.flags), timeout: UInt32(vs.timeout))
+    }
+
+    static func destination(_ rs: RealServer) -> IPVSDestination {
+        IPVSDestination(address: rs.address.bytes, port: UInt16(rs.port), weight: Int32(rs.weight))
+    }
+
+    static func key(_ service: IPVSService) -> VirtualServer.Key? {
+        guard let address = address(service.address), let proto = L4Protocol.allCases.first(where: { UInt16($0.number) == service.protocolNumber }) else { return nil }
+        return VirtualServer.Key(address: address, port: Int(service.port), protocol: proto)
+    }
+
+    static func address(_ bytes: [UInt8]) -> IPAddress? {
+        switch bytes.count {
+        case 4: return .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
+        case 16:
+            let hi = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, lo = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+            return .v6(hi, lo)
+        default: return nil
+        }
+    }
+}

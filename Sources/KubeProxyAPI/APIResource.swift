@@ -9,6 +9,7 @@ public protocol APIObject: Decodable, Sendable {
 extension Service: APIObject {}
 extension EndpointSlice: APIObject {}
 extension Node: APIObject {}
+extension ServiceCIDR: APIObject {}
 
 /// A collection to list and watch, with the selectors upstream kube-proxy uses.
 public struct APIResource: Sendable, Hashable {
@@ -27,6 +28,9 @@ public struct APIResource: Sendable, Hashable {
     public static let proxiedSelector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
     public static let services = APIResource(path: "/api/v1/services", labelSelector: proxiedSelector)
     public static let endpointSlices = APIResource(path: "/apis/discovery.k8s.io/v1/endpointslices", labelSelector: proxiedSelector)
+    /// The ranges ClusterIPs come from (nftables mode's cluster-ips check); optional: older API
+    /// servers do not serve it.
+    public static let serviceCIDRs = APIResource(path: "/apis/networking.k8s.io/v1/servicecidrs")
     /// This node only.
     public static func node(_ name: String) -> APIResource { APIResource(path: "/api/v1/nodes", fieldSelector: "metadata.name=\(name)") }
 

@@ -24,9 +24,14 @@ public final class Informer<Object: APIObject>: Sendable {
         public var resourceVersion: String?
     }
 
-    public init(resource: APIResource, client: APIClient, settings: InformerSettings = InformerSettings(), logger: Logger,
-                onChange: @escaping @Sendable () -> Void) {
+    /// Whether a 404 (the API server does not serve the resource) counts as an empty, synced
+    /// collection instead of an error.
+    public let optional: Bool
+
+    public init(resource: APIResource, client: APIClient, settings: InformerSettings = InformerSettings(), optional: Bool = false,
+                logger: Logger, onChange: @escaping @Sendable () -> Void) {
         self.resource = resource
+        self.optional = optional
         self.client = client
         self.settings = settings
         self.logger = logger
@@ -52,6 +57,11 @@ public final class Informer<Object: APIObject>: Sendable {
                 logger.info("resourceVersion too old (410 Gone): relisting", metadata: ["resource": "\(resource.path)"])
                 resourceVersion = nil
             } catch is CancellationError {
+                return
+            } catch let error as APIError where error.status == 404 && optional {
+                counters.withLock { $0.synced = true }
+                onChange()
+                logger.info("not served by this API server; treated as empty", metadata: ["resource": "\(resource.path)"])
                 return
             } catch {
                 if Task.isCancelled { return }

@@ -28,6 +28,7 @@ public final class TestAPIServer: Sendable {
         var requests: [String] = []
         var largestListBody = 0
         var tokens: Set<String>?
+        var notServed: Set<String> = []
     }
     private let state = Mutex(State())
     private let server: HTTPEndpointServer
@@ -72,6 +73,9 @@ public final class TestAPIServer: Sendable {
     /// The open watches.
     public var watchCount: Int { state.withLock { $0.watchers.count } }
     public var currentResourceVersion: Int { state.withLock { $0.resourceVersion } }
+
+    /// Makes `path` answer 404, as an API server that does not serve that resource.
+    public func stopServing(_ path: String) { state.withLock { _ = $0.notServed.insert(path) } }
 
     /// Replaces the accepted bearer tokens (token rotation).
     public func setTokens(_ tokens: Set<String>?) { state.withLock { $0.tokens = tokens } }
@@ -162,6 +166,10 @@ public final class TestAPIServer: Sendable {
                 try await writer.respond(status: .unauthorized, contentType: "application/json", body: Self.status(401, reason: "Unauthorized", message: "Unauthorized"))
                 return
             }
+        }
+        if state.withLock({ $0.notServed.contains(request.path) }) {
+            try await writer.respond(status: .notFound, contentType: "application/json", body: Self.status(404, reason: "NotFound", message: "the server could not find the requested resource"))
+            return
         }
         let query = request.query
         if query["watch"] == "true" { try await watch(request.path, query, writer) } else { try await list(request.path, query, writer) }

@@ -179,4 +179,28 @@ struct InformerTests {
         #expect(server.requests.filter { $0.hasPrefix("/api/v1/services?") && !$0.contains("watch=true") }.count == 20)
         #expect(server.largestListBody < 1 << 20, "largest list body \(server.largestListBody) bytes")
     }
+
+    @Test("APISource: ServiceCIDRs reach the manifests; an API server that does not serve them (404) still syncs")
+    func serviceCIDRs() async throws {
+        for served in [true, false] {
+            let server = try await TestAPIServer()
+            defer { server.stop() }
+            server.apply("/api/v1/services", Objects.service("a", ip: "198.18.10.1"))
+            server.apply("/api/v1/nodes", Objects.node("node-a", ip: "198.18.2.1"))
+            if served {
+                server.apply("/apis/networking.k8s.io/v1/servicecidrs", ["apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR",
+                                                                         "metadata": ["name": "kubernetes"], "spec": ["cidrs": ["198.18.10.0/24"]]])
+            } else {
+                server.stopServing("/apis/networking.k8s.io/v1/servicecidrs")
+            }
+            let source = APISource(client: try APIClient(config: APIServerConfig(server: server.url)), nodeName: "node-a", settings: Self.fast, logger: Self.logger)
+            let task = Task { await source.run() }
+            defer { task.cancel() }
+            #expect(await eventually { source.hasSynced })
+            let manifests = try source.load()
+            #expect(manifests.services.count == 1 && manifests.nodes.map(\.metadata.name) == ["node-a"])
+            #expect(manifests.serviceCIDRs.flatMap { $0.spec?.cidrs ?? [] } == (served ? ["198.18.10.0/24"] : []))
+            #expect(source.serviceCIDRs.stats.errors == 0)
+        }
+    }
 }

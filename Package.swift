@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "swift-kube-proxy",
             dependencies: [
-                "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "NFTablesRules",
+                "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "NFTablesRules", "IPVSRules", "Netlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

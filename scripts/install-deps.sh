@@ -9,6 +9,14 @@ command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The IPVS suite boots Debian's stock kernel (it has IPVS; this host's may not) under qemu.
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
+command -v ipvsadm >/dev/null 2>&1 || need+=(ipvsadm)
+command -v ipset >/dev/null 2>&1 || need+=(ipset)
+command -v cpio >/dev/null 2>&1 || need+=(cpio)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing ${need[*]}: run as root (or install them) first" >&2; exit 1; fi
   echo "installing: ${need[*]}"

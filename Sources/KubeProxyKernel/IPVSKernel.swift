@@ -20,7 +20,12 @@ public final class IPVSKernel: Sendable {
     /// - Throws: ``NetlinkError`` (errno ENOENT when the kernel has no IPVS).
     public init(transport: any NetlinkTransport) throws {
         self.transport = transport
-        let replies = try transport.request(GenericNetlinkController.getFamily(IPVS.familyName, sequence: transport.nextSequence()))
+        let replies: [NetlinkMessage]
+        do {
+            replies = try transport.request(GenericNetlinkController.getFamily(IPVS.familyName, sequence: transport.nextSequence()))
+        } catch let error as NetlinkError where error.errno == 2 {
+            throw NetlinkError(code: .kernel, errno: 2, message: "this kernel has no IPVS (generic netlink family \"IPVS\" not found; modprobe ip_vs)")
+        }
         guard let reply = replies.first else { throw NetlinkError(code: .malformed, message: "no reply to the IPVS family lookup") }
         family = try GenericNetlinkController.familyID(in: reply)
     }

@@ -1,0 +1,15 @@
+#!/bin/sh
+# PID 1 of the IPVS VM: modules, then the checks; every result line goes to the serial console,
+# and the VM powers off (qemu exits) when done.
+export PATH=/bin:/sbin:/usr/sbin; IP=/bin/ip   # full path: busybox's own ip applet has no netns
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs run /run
+for m in crc32c_generic ip_vs ip_vs_rr ip_vs_lc ip_vs_sh ip_vs_mh veth dummy; do modprobe $m 2>/dev/null; done
+$IP link set lo up
+echo "VM-KERNEL $(uname -r)"
+echo "VM-STEP ipvs-check"
+swift-kube-proxy lab ipvs-check --until drain 2>&1
+echo "VM-STEP ipvsadm"
+ipvsadm -Ln 2>&1
+swift-kube-proxy lab ipvs-check 2>&1 | tail -1
+echo VM-TESTS-DONE
+poweroff -f

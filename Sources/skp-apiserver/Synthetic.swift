@@ -44,10 +44,35 @@ struct Churn {
     let services: Int, endpoints: Int
     let log: String
 
-    func syncCount() -> Int {
-        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return 0 }
-        return text.components(separatedBy: "sync done").count - 1
+    /// Counts "sync done" lines, reading only what the log gained since the last call.
+    final class LogTail: @unchecked Sendable {
+        let path: String
+        var offset: UInt64 = 0, count = 0, carry = Data()
+        init(path: String) { self.path = path }
+        func syncCount() -> Int {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return count }
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: offset)
+            let fresh = handle.readDataToEndOfFile()
+            offset += UInt64(fresh.count)
+            let text = String(decoding: carry + fresh, as: UTF8.self)
+            count += text.components(separatedBy: "sync done").count - 1
+            carry = Data(text.utf8.suffix(8))   // a marker split across reads is counted once
+            if text.hasSuffix("sync done") { carry = Data() }
+            return count
+        }
     }
+    let tail: LogTail
+
+    init(server: TestAPIServer, services: Int, endpoints: Int, log: String) {
+        self.server = server
+        self.services = services
+        self.endpoints = endpoints
+        self.log = log
+        self.tail = LogTail(path: log)
+    }
+
+    func syncCount() -> Int { tail.syncCount() }
 
     func run(count: Int) async throws {
         say("waiting for the proxy's first sync (\(log))")
@@ -63,10 +88,15 @@ struct Churn {
             server.apply("/apis/discovery.k8s.io/v1/endpointslices", Synthetic.slice(i, addresses: addresses, trigger: start))
             while syncCount() == before { try await Task.sleep(for: .milliseconds(2)) }
             samples.append(Date().timeIntervalSince(start))
+            if samples.count % 100 == 0 { report(samples, final: false) }
         }
-        samples.sort()
+        report(samples, final: true)
+    }
+
+    func report(_ unsorted: [Double], final: Bool) {
+        let samples = unsorted.sorted()
         func p(_ q: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * q))] * 1000 }
-        say(String(format: "event -> kernel over %d endpoint changes at %d Services x %d endpoints: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+        say((final ? "" : "so far: ") + String(format: "event -> kernel over %d endpoint changes at %d Services x %d endpoints: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
                      samples.count, services, endpoints, p(0.5), p(0.9), p(0.99), samples.last! * 1000))
     }
 }

@@ -137,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "skp-apiserver",
             dependencies: [
-                "KubeProxyTesting",
+                "KubeProxyTesting", "KubeProxyCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -43,7 +43,7 @@ public final class IPVSKernel: Sendable {
             for d in dests {
                 guard let destNest = try d.generic().attributes.first(2) else { continue }
                 let dest = try IPVSDestination(attributes: destNest.children(), ipv6: service.isIPv6)
-                guard let address = Self.address(dest.address) else { continue }
+                guard let address = IPAddress(bytes: dest.address) else { continue }
                 realServers.append(RealServer(address: address, port: Int(dest.port), weight: Int(dest.weight),
                                               activeConnections: Int(dest.activeConnections), inactiveConnections: Int(dest.inactiveConnections)))
             }
@@ -93,17 +93,7 @@ public final class IPVSKernel: Sendable {
     }
 
     static func key(_ service: IPVSService) -> VirtualServer.Key? {
-        guard let address = address(service.address), let proto = L4Protocol.allCases.first(where: { UInt16($0.number) == service.protocolNumber }) else { return nil }
+        guard let address = IPAddress(bytes: service.address), let proto = L4Protocol.allCases.first(where: { UInt16($0.number) == service.protocolNumber }) else { return nil }
         return VirtualServer.Key(address: address, port: Int(service.port), protocol: proto)
-    }
-
-    static func address(_ bytes: [UInt8]) -> IPAddress? {
-        switch bytes.count {
-        case 4: return .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
-        case 16:
-            let hi = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, lo = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
-            return .v6(hi, lo)
-        default: return nil
-        }
     }
 }

@@ -1,17 +1,15 @@
 import Foundation
+import KubeProxyCore
 import KubeProxyTesting
 
 /// A synthetic cluster as API objects: Service i has ClusterIP 198.18.128.0 + i (port 80) and
 /// one EndpointSlice of `endpoints` ready endpoints in 198.19.0.0/16 (port 8080).
 enum Synthetic {
-    static func clusterIP(_ i: Int) -> String {
-        let n = 0xC612_8000 + UInt32(i)
-        return "\(n >> 24).\(n >> 16 & 255).\(n >> 8 & 255).\(n & 255)"
-    }
+    static func clusterIP(_ i: Int) -> String { SyntheticCluster.clusterIP(i).description }
 
-    static func endpointIP(_ n: Int) -> String {
-        let v = 0xC613_0000 + UInt32(n % 65_000)
-        return "\(v >> 24).\(v >> 16 & 255).\(v >> 8 & 255).\(v & 255)"
+    /// Endpoint `e` of Service `s`: the same addresses as the compile benchmarks' synthetic clusters.
+    static func endpointIP(_ s: Int, _ e: Int, perService: Int) -> String {
+        SyntheticCluster.defaultEndpoint(s, e, perService: perService).ip.description
     }
 
     static func slice(_ i: Int, addresses: [String], trigger: Date? = nil) -> [String: Any] {
@@ -33,7 +31,7 @@ enum Synthetic {
             server.apply("/api/v1/services", ["apiVersion": "v1", "kind": "Service",
                                               "metadata": ["name": "svc-\(i)", "namespace": "bench"],
                                               "spec": ["clusterIP": clusterIP(i), "ports": [["name": "http", "protocol": "TCP", "port": 80]]]])
-            server.apply("/apis/discovery.k8s.io/v1/endpointslices", slice(i, addresses: (0..<endpoints).map { endpointIP(i * endpoints + $0) }))
+            server.apply("/apis/discovery.k8s.io/v1/endpointslices", slice(i, addresses: (0..<endpoints).map { endpointIP(i, $0, perService: endpoints) }))
         }
     }
 }
@@ -83,7 +81,7 @@ struct Churn {
             let i = (k * 7919) % services
             let before = syncCount()
             let start = Date()
-            var addresses = (0..<endpoints).map { Synthetic.endpointIP(i * endpoints + $0) }
+            var addresses = (0..<endpoints).map { Synthetic.endpointIP(i, $0, perService: endpoints) }
             addresses[0] = "198.18.250.\(1 + k % 250)"
             server.apply("/apis/discovery.k8s.io/v1/endpointslices", Synthetic.slice(i, addresses: addresses, trigger: start))
             while syncCount() == before { try await Task.sleep(for: .milliseconds(2)) }

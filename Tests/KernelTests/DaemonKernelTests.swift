@@ -56,7 +56,7 @@ struct DaemonKernelTests {
         meta["annotations"] = ["endpoints.kubernetes.io/last-change-trigger-time": Self.rfc3339(Date().addingTimeInterval(1))]
         web["metadata"] = meta
         server.apply("/apis/discovery.k8s.io/v1/endpointslices", web)
-        try lab.waitFor("web to reach pod2 only", seconds: 10) {
+        try lab.waitFor("web to reach pod2 only", seconds: 30) {
             lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 10) == Array(repeating: "pod2", count: 10)
         }
 
@@ -69,12 +69,12 @@ struct DaemonKernelTests {
             "metadata": ["name": "late-1", "namespace": "default", "labels": ["kubernetes.io/service-name": "late"]],
             "ports": [["name": "http", "port": 8080, "protocol": "TCP"]],
             "endpoints": [["addresses": ["198.18.1.10"], "conditions": ["ready": true]]]])
-        try lab.waitFor("the new Service", seconds: 10) { lab.probe(from: "client", dst: "198.18.10.40", port: 80) == ["pod3"] }
+        try lab.waitFor("the new Service", seconds: 30) { lab.probe(from: "client", dst: "198.18.10.40", port: 80) == ["pod3"] }
 
         // A dropped watch stream: the proxy reconnects and keeps following.
         server.dropWatches(midEvent: true)
         server.delete("/api/v1/services", namespace: "default", name: "late")
-        try lab.waitFor("the removed Service to stop answering", seconds: 15) {
+        try lab.waitFor("the removed Service to stop answering", seconds: 30) {
             lab.probe(from: "client", dst: "198.18.10.40", port: 80, timeout: 300) != ["pod3"]
         }
 
@@ -82,7 +82,7 @@ struct DaemonKernelTests {
         var local = try #require(documents.first { ($0["metadata"] as? [String: Any])?["name"] as? String == "local-1" })
         local["endpoints"] = (local["endpoints"] as? [[String: Any]] ?? []).filter { $0["nodeName"] as? String != "lab-node" }
         server.apply("/apis/discovery.k8s.io/v1/endpointslices", local)
-        try lab.waitFor("the health check to report no local endpoint", seconds: 10) {
+        try lab.waitFor("the health check to report no local endpoint", seconds: 30) {
             lab.inNamespace("ext", "curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://198.18.2.1:30182/").output == "503"
         }
         #expect(lab.inNamespace("ext", "curl -s --max-time 2 http://198.18.2.1:30182/").output.contains("\"localEndpoints\": 0"))

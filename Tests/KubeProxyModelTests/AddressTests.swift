@@ -46,4 +46,14 @@ struct AddressTests {
     func durations(_ text: String, _ seconds: Double) {
         #expect(GoDuration(parsing: text)?.seconds == seconds)
     }
+
+    @Test("network-order bytes round-trip for both families; other lengths are refused")
+    func bytesRoundTrip() {
+        for text in ["198.18.10.10", "2001:2::1", "2001:2:0:ffff::abcd"] {
+            let ip = IPAddress(sloppy: text)!
+            #expect(IPAddress(bytes: ip.bytes) == ip)
+        }
+        #expect(IPAddress(bytes: [198, 18, 0, 10])?.description == "198.18.0.10")
+        #expect(IPAddress(bytes: [1, 2, 3]) == nil)
+    }
 }

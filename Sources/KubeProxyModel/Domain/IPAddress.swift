@@ -38,6 +38,15 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// The address of four (IPv4) or sixteen (IPv6) network-order bytes; nil for other lengths.
+    public init?(bytes: [UInt8]) {
+        switch bytes.count {
+        case 4: self = .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
+        case 16: self = .v6(bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .v4(let a):

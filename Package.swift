@@ -61,10 +61,11 @@ let package = Package(
             dependencies: ["IPTablesRules", "NFTablesRules"],
             swiftSettings: swiftSettings
         ),
-        // Pure: ProxyState -> IPVS virtual and real servers; the diff against the kernel's table.
+        // Pure: ProxyState -> IPVS virtual and real servers, ipsets and the iptables rules of IPVS
+        // mode (sharing iptables mode's options); the diff against the kernel's table.
         .target(
             name: "IPVSRules",
-            dependencies: ["KubeProxyCore"],
+            dependencies: ["KubeProxyCore", "IPTablesRules"],
             swiftSettings: swiftSettings
         ),
         // Pure: netlink and generic netlink framing, the IPVS family's messages.
@@ -101,7 +102,7 @@ let package = Package(
         .target(
             name: "KubeProxyRuntime",
             dependencies: [
-                "KubeProxyKernel", "IPTablesRules", "NFTablesRules", "KubeProxyCore", "KubeProxyAPI",
+                "KubeProxyKernel", "IPTablesRules", "NFTablesRules", "IPVSRules", "KubeProxyCore", "KubeProxyAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IPVSRulesTests",
-            dependencies: ["IPVSRules", "KubeProxyCore", "KubeProxyModel"],
+            dependencies: ["IPVSRules", "IPTablesRules", "KubeProxyCore", "KubeProxyModel", "KubeProxyRuntime", "KubeProxyKernel", "KubeProxyTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,7 +11,8 @@
 #   node      PREFIXnode: 198.18.1.1/.5/.9/.13 towards the pods, 198.18.2.1 towards the outside (its node IP)
 #   external  PREFIXext 198.18.2.2 (allowed by the LoadBalancer's source range) and 198.18.2.3 (not allowed)
 # Service addresses: ClusterIPs 198.18.10.0/24, external IPs 198.18.20.0/24, LoadBalancer IPs 198.18.30.0/24.
-# Each pod server answers TCP 8080 and 9090 with an HTTP body holding its name, and UDP 5353 with its name.
+# Each pod server answers TCP 8080 and 9090 with an HTTP body holding its name, UDP 5353 with its name,
+# and TCP 7070 with its name on every line while the connection stays open (lab hold).
 set -euo pipefail
 
 cmd=${1:?usage: lab.sh up PREFIX BINARY | down PREFIX}
@@ -57,7 +58,7 @@ up() {
   # The node reaches "the rest of the network" through the external host (which does not forward).
   in_ns "$node" ip route add default via 198.18.2.2
   for pod in pod1 pod2 pod3; do
-    in_ns "${P}${pod}" "$bin" lab serve --name "$pod" --tcp 8080,9090 --udp 5353 >/dev/null 2>&1 &
+    in_ns "${P}${pod}" "$bin" lab serve --name "$pod" --tcp 8080,9090 --udp 5353 --hold 7070 >/dev/null 2>&1 &
   done
   # Wait until every server answers on its own address.
   for addr in 198.18.1.2 198.18.1.6 198.18.1.10; do

@@ -2,7 +2,8 @@
 # Builds what the IPVS VM boots: an uncompressed vmlinux from Debian's stock kernel (it has IPVS
 # and dummy as modules) and an initramfs with busybox, iproute2, ipvsadm, ipset, iptables, nft,
 # the modules, swift-kube-proxy with its shared libraries, and vm/init.sh as /init.
-#   vm/build.sh OUT_DIR [BINARY]        (needs: qemu-system-x86 linux-image-amd64 busybox-static ipvsadm ipset cpio)
+#   [VM_EXTRA=DIR] vm/build.sh OUT_DIR [BINARY]   (needs: qemu-system-x86 linux-image-amd64 busybox-static ipvsadm ipset cpio)
+# VM_EXTRA's files land in the guest's /extra; with /extra/step0.json there, /init runs vm/ipvs-suite.sh.
 set -euo pipefail
 OUT=${1:?OUT_DIR}; BIN=${2:-.build/release/swift-kube-proxy}
 KV=$(ls /lib/modules | grep -v "^$(uname -r)$" | sort -V | tail -1)
@@ -28,11 +29,15 @@ copy_bin() { # copy a binary and every library ldd lists, under the same paths
 BUSYBOX=$(command -v busybox)
 copy_bin "$BUSYBOX" /bin/busybox
 copy_bin /bin/ip /bin/ip
+copy_bin /bin/bash /bin/bash
 for tool in /usr/sbin/ipvsadm /usr/sbin/ipset /usr/sbin/nft /usr/sbin/xtables-legacy-multi /usr/sbin/xtables-nft-multi /usr/sbin/conntrack; do
   [ -x "$tool" ] && copy_bin "$tool"
 done
-for t in iptables iptables-save iptables-restore; do
-  ln -sf xtables-legacy-multi "$ROOT/usr/sbin/$t-legacy"; ln -sf xtables-nft-multi "$ROOT/usr/sbin/$t-nft"; ln -sf xtables-legacy-multi "$ROOT/usr/sbin/$t"
+for fam in iptables ip6tables; do   # iptables, iptables-legacy-save, iptables-nft-restore, ... as Debian names them
+  for suffix in "" -save -restore; do
+    ln -sf xtables-legacy-multi "$ROOT/usr/sbin/$fam$suffix"
+    ln -sf xtables-legacy-multi "$ROOT/usr/sbin/$fam-legacy$suffix"; ln -sf xtables-nft-multi "$ROOT/usr/sbin/$fam-nft$suffix"
+  done
 done
 mkdir -p "$ROOT/usr/lib/x86_64-linux-gnu/xtables"
 for so in /usr/lib/x86_64-linux-gnu/xtables/*.so; do copy_bin "$so"; done
@@ -46,14 +51,15 @@ for applet in $("$ROOT/bin/busybox" --list); do [ -e "$ROOT/bin/$applet" ] || [ 
 ln -sf ../bin/busybox "$ROOT/sbin/modprobe"
 
 # 3. Modules with their dependencies (modules.dep), then depmod for the guest.
-MODS="crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth dummy nf_conntrack xt_statistic xt_set xt_comment xt_mark xt_MASQUERADE xt_conntrack xt_addrtype ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_hash_net ip_set_bitmap_port nft_numgen nf_tables iptable_nat iptable_filter"
+MODS="crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth dummy nf_conntrack xt_statistic xt_set xt_comment xt_mark xt_MASQUERADE xt_conntrack xt_addrtype xt_physdev xt_ipvs ipt_REJECT ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_hash_net ip_set_bitmap_port nft_numgen nf_tables iptable_nat iptable_filter"
 want=$(for m in $MODS; do modprobe -S "$KV" --show-depends "$m" 2>/dev/null | awk '/^insmod/ {print $2}'; done | sort -u)
 for f in $want; do mkdir -p "$ROOT$(dirname "$f")"; cp "$f" "$ROOT$f"; done
 cp /lib/modules/"$KV"/modules.{order,builtin,builtin.modinfo} "$ROOT/lib/modules/$KV/" 2>/dev/null || true
 depmod -b "$ROOT" "$KV"
 
-# 4. /init and the pack.
+# 4. /init, the lab and the traffic suite (run when the test supplies /extra), and the pack.
 cp "$(dirname "$0")/init.sh" "$ROOT/init"; chmod +x "$ROOT/init"
-[ -d "${VM_EXTRA:-}" ] && cp -r "$VM_EXTRA"/. "$ROOT/extra/" 2>/dev/null || true
+mkdir -p "$ROOT/lab"; cp "$(dirname "$0")/../lab/lab.sh" "$ROOT/lab/lab.sh"; cp "$(dirname "$0")/ipvs-suite.sh" "$ROOT/ipvs-suite.sh"
+if [ -d "${VM_EXTRA:-}" ]; then mkdir -p "$ROOT/extra"; cp -r "$VM_EXTRA"/. "$ROOT/extra/"; fi
 (cd "$ROOT" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/initramfs.gz")
 echo "built $OUT/vmlinux ($KV) and $OUT/initramfs.gz ($(du -h "$OUT/initramfs.gz" | cut -f1))"

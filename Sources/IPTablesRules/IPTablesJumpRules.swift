@@ -5,6 +5,12 @@ public struct IPTablesJumpRule: Hashable, Sendable {
     public var args: [String]
     /// The chain jumped to.
     public var to: String { args.last ?? "" }
+
+    public init(table: String, from: String, args: [String]) {
+        self.table = table
+        self.from = from
+        self.args = args
+    }
 }
 
 extension IPTablesJumpRule {

@@ -7,8 +7,9 @@ import Glibc
 
 /// Facts read from the host (this network namespace): interface addresses, sysctls, tool versions.
 public enum HostFacts {
-    /// The addresses of this network namespace's interfaces (`getifaddrs`).
-    public static func interfaceAddresses() -> [IPAddress] {
+    /// The addresses of this network namespace's interfaces (`getifaddrs`), except those of
+    /// `excludedInterface` (IPVS mode leaves out `kube-ipvs0`'s).
+    public static func interfaceAddresses(excluding excludedInterface: String? = nil) -> [IPAddress] {
         var head: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&head) == 0 else { return [] }
         defer { freeifaddrs(head) }
@@ -17,6 +18,7 @@ public enum HostFacts {
         while let entry = cursor {
             defer { cursor = entry.pointee.ifa_next }
             guard let sa = entry.pointee.ifa_addr else { continue }
+            if let excludedInterface, let name = entry.pointee.ifa_name, String(cString: name) == excludedInterface { continue }
             switch Int32(sa.pointee.sa_family) {
             case AF_INET:
                 let addr = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }

@@ -14,7 +14,7 @@ struct ProxyOptions: ParsableArguments {
             help: "YAML or JSON files holding Services, EndpointSlices, Nodes (multi-document and kind: List allowed).")
     var manifests: [String] = []
 
-    @Option(name: .customLong("proxy-mode"), help: "Which proxy mode to use: iptables or nftables.")
+    @Option(name: .customLong("proxy-mode"), help: "Which proxy mode to use: iptables, ipvs or nftables.")
     var proxyMode: String?
 
     @Option(name: .customLong("hostname-override"), help: "The name of this node, instead of the host name.")
@@ -53,6 +53,15 @@ struct ProxyOptions: ParsableArguments {
     @Option(name: .customLong("nodeport-addresses"), help: "CIDRs (comma-separated) of the node addresses NodePorts accept, or \"primary\".")
     var nodePortAddresses: String?
 
+    @Option(name: .customLong("ipvs-scheduler"), help: "The IPVS scheduler (rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq, mh).")
+    var ipvsScheduler: String?
+
+    @Option(name: .customLong("ipvs-exclude-cidrs"), help: "CIDRs (comma-separated) of virtual servers IPVS mode must not delete.")
+    var ipvsExcludeCIDRs: String?
+
+    @Flag(name: .customLong("ipvs-strict-arp"), help: "Set arp_ignore=1 and arp_announce=2 (IPVS mode).")
+    var ipvsStrictARP = false
+
     @Option(name: .customLong("v"), help: "Log verbosity (0 = info, 4 and up = debug).")
     var verbosity: Int = 0
 
@@ -74,6 +83,10 @@ struct ProxyOptions: ParsableArguments {
         if let kubeconfig { config.clientConnection = config.clientConnection ?? .init(); config.clientConnection?.kubeconfig = kubeconfig }
         if let healthzBindAddress { config.healthzBindAddress = healthzBindAddress }
         if let metricsBindAddress { config.metricsBindAddress = metricsBindAddress }
+        if ipvsScheduler != nil || ipvsExcludeCIDRs != nil || ipvsStrictARP { config.ipvs = config.ipvs ?? .init() }
+        if let ipvsScheduler { config.ipvs?.scheduler = ipvsScheduler }
+        if let ipvsExcludeCIDRs { config.ipvs?.excludeCIDRs = ipvsExcludeCIDRs.split(separator: ",").map(String.init) }
+        if ipvsStrictARP { config.ipvs?.strictARP = true }
         if let nodePortAddresses { config.nodePortAddresses = nodePortAddresses.split(separator: ",").map(String.init) }
         // The flags set the top-level periods, which every mode follows.
         for (flag, text, keyPath) in [("--iptables-sync-period", syncPeriod, \KubeProxyConfiguration.syncPeriod),
@@ -84,9 +97,6 @@ struct ProxyOptions: ParsableArguments {
         }
         let errors = config.validationErrors()
         guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "\n")) }
-        guard config.resolvedMode != "ipvs" else {
-            throw ValidationError("KubeProxyConfiguration.mode: \"ipvs\" is not built yet; use iptables or nftables")
-        }
         return config
     }
 

@@ -46,7 +46,7 @@ struct Run: AsyncParsableCommand {
             apiSource = informers
             source = informers
         }
-        logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == "iptables" ? backend.rawValue : "nft")", "source": "\(source.description)"])
+        logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == "nftables" ? "nft" : backend.rawValue)", "source": "\(source.description)"])
 
         let health = ProxierHealth(timeout: config.resolvedSyncPeriod.duration * 2)
         let metrics = ProxyMetrics()
@@ -64,9 +64,19 @@ struct Run: AsyncParsableCommand {
         }
         if let apiSource { services.append(DaemonService("informers") { await apiSource.run() }) }
 
+        // IPVS mode: the kernel must have IPVS; sysctls and timeouts are set once, before the first sync.
+        let ipvs: IPVSKernel? = mode == "ipvs" ? try IPVSKernel(transport: try NetlinkSocket()) : nil
+        if let ipvs { try IPVSStartup.prepare(ipvs: ipvs, config: config, logger: logger) }
+        let excludeCIDRs = (config.ipvs?.excludeCIDRs ?? []).compactMap { CIDR(sloppy: $0) }
+
         let conntrack = ConntrackCommands(runner: runner)
         let syncPeriod = config.resolvedSyncPeriod.duration
         var follower = ManifestFollower(source: source, config: config, features: features, logger: logger) { inputs in
+            if let ipvs {
+                return IPVSProxier(ipvs: ipvs, iptables: IPTablesCommands(family: inputs.state.family, backend: backend, runner: runner),
+                                   ipset: IPSetCommands(runner: runner), dummy: DummyInterface(runner: runner), options: inputs.options,
+                                   scheduler: config.resolvedIPVSScheduler, excludeCIDRs: excludeCIDRs, conntrack: conntrack, logger: logger)
+            }
             if mode == "nftables" {
                 return NFTablesProxier(nft: NFTCommands(runner: runner), options: inputs.options, family: inputs.state.family,
                                        conntrack: conntrack, logger: logger)

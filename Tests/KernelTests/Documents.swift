@@ -20,14 +20,14 @@ extension Array where Element == [String: Any] {
         }
     }
 
-    /// Adds a ClusterIP Service with one HTTP port (80 -> 8080) on `addresses`.
-    func addingService(_ name: String, clusterIP: String, addresses: [String]) -> [[String: Any]] {
+    /// Adds a ClusterIP Service with one HTTP port (80 -> `targetPort`) on `addresses`.
+    func addingService(_ name: String, clusterIP: String, addresses: [String], targetPort: Int = 8080) -> [[String: Any]] {
         self + [
             ["apiVersion": "v1", "kind": "Service", "metadata": ["namespace": "demo", "name": name],
              "spec": ["clusterIP": clusterIP, "ports": [["name": "http", "protocol": "TCP", "port": 80]]]],
             ["apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
              "metadata": ["namespace": "demo", "name": "\(name)-1", "labels": ["kubernetes.io/service-name": name]],
-             "addressType": "IPv4", "ports": [["name": "http", "protocol": "TCP", "port": 8080]],
+             "addressType": "IPv4", "ports": [["name": "http", "protocol": "TCP", "port": targetPort]],
              "endpoints": addresses.map { ["addresses": [$0], "nodeName": "lab-node"] }],
         ]
     }

@@ -15,15 +15,31 @@ extension KubeProxyConfiguration {
     /// `iptables.localhostNodePorts`, default true.
     public var resolvedLocalhostNodePorts: Bool { iptables?.localhostNodePorts ?? true }
 
-    /// `iptables.syncPeriod` (`nftables.syncPeriod` in nftables mode, or the top-level `syncPeriod`), default 30 s.
+    /// `iptables.syncPeriod` (`nftables.` / `ipvs.syncPeriod` in those modes, or the top-level `syncPeriod`), default 30 s.
     public var resolvedSyncPeriod: GoDuration {
-        syncPeriod ?? (resolvedMode == "nftables" ? nftables?.syncPeriod : iptables?.syncPeriod) ?? GoDuration(seconds: 30)
+        let modePeriod = switch resolvedMode {
+        case "nftables": nftables?.syncPeriod
+        case "ipvs": ipvs?.syncPeriod
+        default: iptables?.syncPeriod
+        }
+        return syncPeriod ?? modePeriod ?? GoDuration(seconds: 30)
     }
 
-    /// `iptables.minSyncPeriod` (`nftables.minSyncPeriod` in nftables mode, or the top-level one), default 1 s.
+    /// `iptables.minSyncPeriod` (`nftables.` / `ipvs.minSyncPeriod` in those modes, or the top-level one), default 1 s.
     public var resolvedMinSyncPeriod: GoDuration {
-        minSyncPeriod ?? (resolvedMode == "nftables" ? nftables?.minSyncPeriod : iptables?.minSyncPeriod) ?? GoDuration(seconds: 1)
+        let modePeriod = switch resolvedMode {
+        case "nftables": nftables?.minSyncPeriod
+        case "ipvs": ipvs?.minSyncPeriod
+        default: iptables?.minSyncPeriod
+        }
+        return minSyncPeriod ?? modePeriod ?? GoDuration(seconds: 1)
     }
+
+    /// The IPVS schedulers upstream's validation accepts, plus `mh` (which kube-proxy special-cases).
+    public static let ipvsSchedulers = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh"]
+
+    /// `ipvs.scheduler`, default `rr`.
+    public var resolvedIPVSScheduler: String { (ipvs?.scheduler?.isEmpty ?? true) ? "rr" : ipvs!.scheduler! }
 
     /// `detectLocalMode`, default `ClusterCIDR`.
     public var resolvedDetectLocalMode: String {
@@ -68,6 +84,20 @@ extension KubeProxyConfiguration {
         }
         for entry in nodePortAddresses ?? [] where entry != "primary" && CIDR(sloppy: entry) == nil {
             errors.append("KubeProxyConfiguration.nodePortAddresses: Invalid value: \"\(entry)\": must be a valid CIDR or \"primary\"")
+        }
+        if resolvedMode == "ipvs" {
+            if let scheduler = ipvs?.scheduler, !scheduler.isEmpty, !Self.ipvsSchedulers.contains(scheduler) {
+                errors.append("KubeProxyConfiguration.ipvs.scheduler: Unsupported value: \"\(scheduler)\": supported values: "
+                              + Self.ipvsSchedulers.map { "\"\($0)\"" }.joined(separator: ", "))
+            }
+            for (i, cidr) in (ipvs?.excludeCIDRs ?? []).enumerated() where CIDR(sloppy: cidr) == nil {
+                errors.append("KubeProxyConfiguration.ipvs.excludeCIDRs[\(i)]: Invalid value: \"\(cidr)\": must be a valid CIDR")
+            }
+            for (field, value) in [("tcpTimeout", ipvs?.tcpTimeout), ("tcpFinTimeout", ipvs?.tcpFinTimeout), ("udpTimeout", ipvs?.udpTimeout)] {
+                if let value, value.nanoseconds < 0 {
+                    errors.append("KubeProxyConfiguration.ipvs.\(field): Invalid value: \(value): must be greater than or equal to 0")
+                }
+            }
         }
         if let bind = bindAddress, IPAddress(sloppy: bind) == nil {
             errors.append("KubeProxyConfiguration.bindAddress: Invalid value: \"\(bind)\": not a valid textual representation of an IP address")

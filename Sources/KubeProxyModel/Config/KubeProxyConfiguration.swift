@@ -55,6 +55,7 @@ public struct KubeProxyConfiguration: Codable, Hashable, Sendable {
         public var tcpTimeout: GoDuration?
         public var tcpFinTimeout: GoDuration?
         public var udpTimeout: GoDuration?
+        public init() {}
     }
 
     /// `conntrack` section.

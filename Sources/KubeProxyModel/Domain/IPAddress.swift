@@ -19,6 +19,12 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// Whether the address is IPv6 link-local (fe80::/10).
+    public var isIPv6LinkLocal: Bool {
+        if case .v6(let hi, _) = self { return hi >> 54 == 0x3fa }
+        return false
+    }
+
     /// Whether the address is 0.0.0.0 or ::.
     public var isUnspecified: Bool {
         switch self {

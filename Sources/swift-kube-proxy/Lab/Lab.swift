@@ -5,18 +5,38 @@ import KubeProxyModel
 /// `lab`: the servers and clients of the network-namespace lab (see lab/lab.sh).
 struct Lab: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Lab tools: a pod server and a client that tallies who answers.",
-                                                    subcommands: [Serve.self, Probe.self, Latency.self, LabIPVSCheck.self])
+                                                    subcommands: [Serve.self, Probe.self, Hold.self, Latency.self, LabIPVSCheck.self])
 
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Answer TCP connections and UDP datagrams with a name.")
         @Option(help: "The name to answer with.") var name: String
         @Option(help: "TCP ports (comma-separated).") var tcp: String = ""
         @Option(help: "UDP ports (comma-separated).") var udp: String = ""
+        @Option(help: "TCP ports (comma-separated) that keep each connection open, answering every line with the name.") var hold: String = ""
         @Flag(help: "Listen on IPv6 instead of IPv4.") var ipv6 = false
 
         func run() throws {
             let ports = { (s: String) in s.split(separator: ",").compactMap { Int($0) } }
-            try LabServer(name: name, tcpPorts: ports(tcp), udpPorts: ports(udp), family: ipv6 ? .ipv6 : .ipv4).run()
+            try LabServer(name: name, tcpPorts: ports(tcp), udpPorts: ports(udp), holdPorts: ports(hold), family: ipv6 ? .ipv6 : .ipv4).run()
+        }
+    }
+
+    struct Hold: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open one TCP connection to a hold port, print who answered, keep it open until a file appears, then ask again on the same connection and close it with a reset.")
+        @Option(help: "Destination address.") var dst: String
+        @Option(help: "Destination port.") var port: Int
+        @Option(help: "Keep the connection until this file exists.") var untilFile: String
+        @Option(help: "Give up waiting after this many seconds.") var seconds: Int = 120
+
+        func run() throws {
+            guard let destination = IPAddress(sloppy: dst) else { throw ValidationError("--dst: not an address") }
+            let hold = LabHold(destination: destination, port: port)
+            FileHandle.standardOutput.write(Data("hold: connected \(hold.connect())\n".utf8))
+            let deadline = Date().addingTimeInterval(TimeInterval(seconds))
+            while !FileManager.default.fileExists(atPath: untilFile) && Date() < deadline { usleep(100_000) }
+            FileHandle.standardOutput.write(Data("hold: after \(hold.ask())\n".utf8))
+            hold.reset()
         }
     }
 

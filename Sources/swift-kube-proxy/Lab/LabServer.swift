@@ -5,19 +5,26 @@ import Glibc
 import KubeProxyModel
 
 /// A pod's server in the lab: on every TCP port it answers each connection with a short HTTP
-/// response whose body is its name; on every UDP port it answers each datagram with its name.
+/// response whose body is its name; on every UDP port it answers each datagram with its name; on
+/// every "hold" TCP port it keeps the connection open and answers each line with its name (for
+/// checking that an established connection survives an endpoint's removal).
 struct LabServer {
     var name: String
     var tcpPorts: [Int]
     var udpPorts: [Int]
+    var holdPorts: [Int] = []
     var family: IPFamily
 
     func run() throws -> Never {
         let any: IPAddress = family == .ipv4 ? .v4(0) : .v6(0, 0)
-        for port in tcpPorts {
+        func listener(_ port: Int) throws -> Int32 {
             let fd = try Sockets.open(family, Int32(SOCK_STREAM.rawValue))
             try Sockets.bind(fd, any, port)
             guard listen(fd, 512) == 0 else { throw Sockets.Failure(call: "listen", code: errno) }
+            return fd
+        }
+        for port in tcpPorts {
+            let fd = try listener(port)
             let reply = Array("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n\(name)\n".utf8)
             Thread.detachNewThread {
                 while true {
@@ -29,6 +36,23 @@ struct LabServer {
                     var sink = [UInt8](repeating: 0, count: 512)
                     _ = sink.withUnsafeMutableBytes { recv(client, $0.baseAddress, 512, 0) }
                     close(client)
+                }
+            }
+        }
+        for port in holdPorts {
+            let fd = try listener(port)
+            let reply = Array("\(name)\n".utf8)
+            Thread.detachNewThread {
+                while true {
+                    let client = accept(fd, nil, nil)
+                    if client < 0 { continue }
+                    Thread.detachNewThread {
+                        var buffer = [UInt8](repeating: 0, count: 512)
+                        repeat {
+                            guard reply.withUnsafeBytes({ send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 else { break }
+                        } while buffer.withUnsafeMutableBytes({ recv(client, $0.baseAddress, 512, 0) }) > 0
+                        close(client)
+                    }
                 }
             }
         }
@@ -55,7 +79,7 @@ struct LabServer {
                 }
             }
         }
-        FileHandle.standardOutput.write(Data("\(name) serving tcp \(tcpPorts) udp \(udpPorts)\n".utf8))
+        FileHandle.standardOutput.write(Data("\(name) serving tcp \(tcpPorts) udp \(udpPorts) hold \(holdPorts)\n".utf8))
         while true { sleep(3600) }
     }
 }

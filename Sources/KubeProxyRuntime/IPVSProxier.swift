@@ -1,0 +1,117 @@
+import IPTablesRules
+import IPVSRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyModel
+import Logging
+
+/// The IPVS-mode proxier. Each sync computes everything it wants (virtual servers, kube-ipvs0
+/// addresses, ipset entries, iptables rules) and brings the kernel there, in upstream's order:
+/// jump rules, the dummy interface, ipsets, addresses, virtual and real servers (diffed against the
+/// kernel's own table, with graceful termination), `iptables-restore`, then the addresses no longer
+/// wanted. A failure makes the next sync full: every ipset rewritten and the jumps re-ensured.
+public actor IPVSProxier: Proxier {
+    let ipvs: IPVSKernel
+    let iptables: any IPTablesInterface
+    let ipset: IPSetCommands
+    let dummy: DummyInterface
+    let options: IPTablesCompilerOptions
+    let scheduler: String
+    let excludeCIDRs: [CIDR]
+    let conntrack: (any ConntrackCleaner)?
+    /// This namespace's addresses outside kube-ipvs0 (NodePort addresses; externals already local).
+    let localAddresses: @Sendable () -> [IPAddress]
+    let logger: Logger
+
+    public private(set) var lastApplied: ProxyState?
+    public private(set) var needFullSync = true
+    /// Successful syncs, failures, and the IPVS operations of the last sync.
+    public private(set) var fullSyncs = 0, partialSyncs = 0, failures = 0
+    public private(set) var lastOperations: [IPVSOperation] = []
+    private var lastSets: [IPVSIPSet: Set<String>]?
+
+    public init(ipvs: IPVSKernel, iptables: any IPTablesInterface, ipset: IPSetCommands, dummy: DummyInterface,
+                options: IPTablesCompilerOptions, scheduler: String = "rr", excludeCIDRs: [CIDR] = [],
+                conntrack: (any ConntrackCleaner)? = nil,
+                localAddresses: @escaping @Sendable () -> [IPAddress] = { HostFacts.interfaceAddresses(excluding: DummyInterface.defaultName) },
+                logger: Logger = Logger(label: "swift-kube-proxy.ipvs")) {
+        self.ipvs = ipvs
+        self.iptables = iptables
+        self.ipset = ipset
+        self.dummy = dummy
+        self.options = options
+        self.scheduler = scheduler.isEmpty ? "rr" : scheduler
+        self.excludeCIDRs = excludeCIDRs
+        self.conntrack = conntrack
+        self.localAddresses = localAddresses
+        self.logger = logger
+    }
+
+    public func forceFullSync() { needFullSync = true }
+
+    /// Our chain and interface are still there; when either vanished, the next sync is full.
+    public func checkIntegrity() async -> Bool {
+        let present = await iptables.chainExists(table: "nat", chain: "KUBE-SERVICES")
+        let dummyPresent = await dummy.exists()
+        if !present || !dummyPresent { needFullSync = true }
+        return present && dummyPresent
+    }
+
+    /// The planner for this sync's host addresses.
+    func planner(family: IPFamily, local: [IPAddress]) -> IPVSPlanner {
+        let candidates = local.filter { $0.family == family && !$0.isLoopback && !$0.isIPv6LinkLocal }
+        return IPVSPlanner(scheduler: scheduler, nodePortAddresses: options.nodePortAddresses.matchingAddresses(candidates),
+                           localAddresses: Set(local), nodeIP: options.nodeIP)
+    }
+
+    @discardableResult
+    public func sync(_ state: ProxyState) async -> SyncOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let full = needFullSync || lastApplied == nil
+        do {
+            if full {
+                for jump in IPVSIPTablesRules.jumps {
+                    try await iptables.ensureChain(table: jump.table, chain: jump.to)
+                    try await iptables.ensureRule(table: jump.table, chain: jump.from, args: jump.args)
+                }
+            }
+            try await dummy.ensure()
+            let local = localAddresses()
+            let desired = planner(family: state.family, local: local).desired(state)
+            try await ipset.restore(IPSetRestore.script(desired: desired.setEntries, previous: full ? nil : lastSets, family: state.family))
+            // From here on the sets may hold entries the kernel's other parts do not yet match;
+            // a failure below forces the next sync to rewrite them all.
+            lastSets = nil
+            let bound = try await dummy.addresses()
+            try await dummy.update(add: Array(desired.boundAddresses.subtracting(bound)), remove: [])
+            let excluded = excludeCIDRs
+            let operations = IPVSDiff.operations(desired: desired.virtualServers, current: try ipvs.virtualServers(state.family)) { key in
+                !excluded.contains { $0.contains(key.address) }
+            }
+            try ipvs.apply(operations)
+            var payloadOptions = options
+            payloadOptions.hostAddresses = local
+            try await iptables.restore(IPVSIPTablesRules.payload(desired, options: payloadOptions, family: state.family))
+            try await dummy.update(add: [], remove: Array(bound.filter { $0.family == state.family }.subtracting(desired.boundAddresses)))
+            let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
+            if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
+            lastSets = desired.setEntries
+            lastApplied = state
+            lastOperations = operations
+            needFullSync = false
+            if full { fullSyncs += 1 } else { partialSyncs += 1 }
+            let elapsed = clock.now - start
+            logger.info("sync done", metadata: ["full": "\(full)", "duration": "\(elapsed)", "virtualServers": "\(desired.virtualServers.count)",
+                                                "ipvsOperations": "\(operations.count)", "boundAddresses": "\(desired.boundAddresses.count)"])
+            return SyncOutcome(full: full, error: nil, duration: elapsed)
+        } catch {
+            failures += 1
+            needFullSync = true
+            logger.error("sync failed; the next sync will be full", metadata: ["full": "\(full)", "error": "\(error)"])
+            return SyncOutcome(full: full, error: "\(error)", duration: clock.now - start)
+        }
+    }
+
+    public func report() -> ProxierReport { ProxierReport() }
+}

@@ -58,7 +58,7 @@ let package = Package(
         // Pure: walks a compiled ruleset with one packet.
         .target(
             name: "PacketTracer",
-            dependencies: ["IPTablesRules", "NFTablesRules"],
+            dependencies: ["IPTablesRules", "NFTablesRules", "IPVSRules"],
             swiftSettings: swiftSettings
         ),
         // Pure: ProxyState -> IPVS virtual and real servers, ipsets and the iptables rules of IPVS
@@ -157,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IPVSRulesTests",
-            dependencies: ["IPVSRules", "IPTablesRules", "KubeProxyCore", "KubeProxyModel", "KubeProxyRuntime", "KubeProxyKernel", "KubeProxyTesting"],
+            dependencies: ["IPVSRules", "IPTablesRules", "KubeProxyCore", "KubeProxyModel", "KubeProxyRuntime", "KubeProxyKernel", "KubeProxyTesting", "PacketTracer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -189,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTests",
-            dependencies: ["KubeProxyTesting", "KubeProxyRuntime", "KubeProxyAPI", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeProxyTesting", "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "IPTablesRules", "KubeProxyModel", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -57,8 +57,9 @@ public actor IPVSProxier: Proxier {
         return present && dummyPresent
     }
 
-    /// The planner for this sync's host addresses.
-    func planner(family: IPFamily, local: [IPAddress]) -> IPVSPlanner {
+    /// The planner for this sync's host addresses: NodePorts on every matching address except
+    /// loopback and IPv6 link-local ones.
+    static func planner(scheduler: String, options: IPTablesCompilerOptions, family: IPFamily, local: [IPAddress]) -> IPVSPlanner {
         let candidates = local.filter { $0.family == family && !$0.isLoopback && !$0.isIPv6LinkLocal }
         return IPVSPlanner(scheduler: scheduler, nodePortAddresses: options.nodePortAddresses.matchingAddresses(candidates),
                            localAddresses: Set(local), nodeIP: options.nodeIP)
@@ -78,7 +79,7 @@ public actor IPVSProxier: Proxier {
             }
             try await dummy.ensure()
             let local = localAddresses()
-            let desired = planner(family: state.family, local: local).desired(state)
+            let desired = Self.planner(scheduler: scheduler, options: options, family: state.family, local: local).desired(state)
             try await ipset.restore(IPSetRestore.script(desired: desired.setEntries, previous: full ? nil : lastSets, family: state.family))
             // From here on the sets may hold entries the kernel's other parts do not yet match;
             // a failure below forces the next sync to rewrite them all.

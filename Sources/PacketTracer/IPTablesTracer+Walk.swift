@@ -83,9 +83,16 @@ extension IPTablesTracer {
             if let (value, negated) = rule.negatableValue(after: "--dst-type"),
                (value == "LOCAL" && tracer.localAddresses.contains(packet.destination)) == negated { return "--dst-type \(value)" }
             if let (value, negated) = rule.negatableValue(after: "--dport"), (value == String(packet.destinationPort)) == negated { return "--dport \(value)" }
+            if let name = rule.value(after: "--match-set") {
+                guard let set = tracer.ipsets[name], let i = rule.words.firstIndex(of: name), i + 1 < rule.words.count else { return "--match-set \(name) (unknown set)" }
+                let negated = i >= 2 && rule.words[i - 2] == "!"
+                if set.contains(packet, directions: rule.words[i + 1]) == negated { return "--match-set \(name) \(rule.words[i + 1])" }
+            }
             if rule.has("--rcheck") { return "no affinity entry yet (first connection)" }
             if rule.has("--mark") { return "--mark (the packet carries no mark yet)" }
-            if rule.has("--ctstate") { return "--ctstate (not tracked for a first packet)" }
+            if let (value, negated) = rule.negatableValue(after: "--ctstate"), value.split(separator: ",").contains("NEW") == negated {
+                return "--ctstate \(value) (a first packet is NEW)"
+            }
             return nil
         }
 

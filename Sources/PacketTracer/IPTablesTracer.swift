@@ -12,10 +12,13 @@ public struct IPTablesTracer: Sendable {
     public let dump: IPTablesDump
     /// Addresses that `--src-type LOCAL` and `--dst-type LOCAL` match.
     public let localAddresses: Set<IPAddress>
+    /// The ipsets that `-m set --match-set` rules look up (IPVS mode), by name.
+    public let ipsets: [String: IPSetContents]
 
-    public init(dump: IPTablesDump, localAddresses: Set<IPAddress>) {
+    public init(dump: IPTablesDump, localAddresses: Set<IPAddress>, ipsets: [String: IPSetContents] = [:]) {
         self.dump = dump
         self.localAddresses = localAddresses
+        self.ipsets = ipsets
     }
 
     /// Traces `packet`. With `fromThisHost` nil, a packet whose source is a local address starts in nat OUTPUT.

@@ -32,7 +32,10 @@ struct Trace: AsyncParsableCommand {
                                    hostAddresses: addresses, features: features)
         let packet = Packet(source: source, destination: destination, destinationPort: dport, protocol: l4)
         let result: TraceResult
-        if config.resolvedMode == "nftables" {
+        if config.resolvedMode == "ipvs" {
+            let plan = inputs.firstSyncIPVS(scheduler: config.resolvedIPVSScheduler, localAddresses: addresses)
+            result = try IPVSTracer(desired: plan.desired, payload: plan.payload, family: inputs.state.family, localAddresses: Set(addresses)).trace(packet)
+        } else if config.resolvedMode == "nftables" {
             result = NFTablesTracer(table: try inputs.firstSyncNFTablesState(), localAddresses: Set(addresses)).trace(packet)
         } else {
             result = IPTablesTracer(dump: try inputs.kernelView(), localAddresses: Set(addresses)).trace(packet)

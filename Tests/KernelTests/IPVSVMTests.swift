@@ -1,4 +1,8 @@
 import Foundation
+import IPTablesRules
+import KubeProxyModel
+import KubeProxyRuntime
+import PacketTracer
 import Testing
 
 /// IPVS on a real IPVS kernel: Debian's stock kernel booted under qemu (vm/build.sh, vm/run.sh),
@@ -95,6 +99,44 @@ struct IPVSVMTests {
         #expect(r.results["weights"] == ["1"], "a wanted real server left at weight 0 is back at 1: \(r.results["weights"] ?? [])")
         #expect(r.results["cleanup-exit"] == ["0"])
         #expect(r.results["after-cleanup"] == ["vs=0", "link=no", "sets=0", "chains=0"], "\(r.results["after-cleanup"] ?? [])")
+    }
+}
+
+extension IPVSVMTests {
+    @Test("trace --proxy-mode ipvs agrees with the guest's traffic: same pods, drops and refusals")
+    func tracerAgrees() throws {
+        let r = try IPVSVM.boot.get()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skp-vm-trace-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try IPVSVM.writeSuiteFiles(to: directory)
+        let config = try #require(try Manifests.load(paths: [directory.appendingPathComponent("config.yaml").path]).configurations.first)
+        let manifests = try Manifests.load(paths: [directory.appendingPathComponent("step0.json").path])
+        // The lab node's addresses, as in the guest.
+        let node = ["198.18.1.1", "198.18.1.5", "198.18.1.9", "198.18.1.13", "198.18.2.1"].map { IPAddress(sloppy: $0)! }
+        let inputs = ProxierInputs(config: config, manifests: manifests, hostname: "lab-node", hostAddresses: node, features: KernelFeatures())
+        let plan = inputs.firstSyncIPVS(scheduler: config.resolvedIPVSScheduler, localAddresses: node)
+        let tracer = try IPVSTracer(desired: plan.desired, payload: plan.payload, family: .ipv4, localAddresses: Set(node))
+        let pods = ["198.18.1.2": "pod1", "198.18.1.6": "pod2", "198.18.1.10": "pod3"]
+        let probes: [(String, String, String, Int, L4Protocol)] = [
+            ("web", "198.18.1.14", "198.18.10.10", 80, .tcp), ("dns", "198.18.1.14", "198.18.10.12", 53, .udp),
+            ("multi-metrics", "198.18.1.14", "198.18.10.11", 9090, .tcp), ("nodeport", "198.18.2.2", "198.18.2.1", 30080, .tcp),
+            ("extip", "198.18.2.2", "198.18.20.1", 80, .tcp), ("lb-allowed", "198.18.2.2", "198.18.30.1", 80, .tcp),
+            ("lb-denied", "198.18.2.3", "198.18.30.1", 80, .tcp), ("local-external", "198.18.2.2", "198.18.2.1", 30082, .tcp),
+            ("local-cluster", "198.18.1.14", "198.18.10.17", 80, .tcp), ("empty", "198.18.1.14", "198.18.10.18", 80, .tcp),
+        ]
+        for (label, src, dst, port, proto) in probes {
+            let traced = tracer.trace(Packet(source: IPAddress(sloppy: src)!, destination: IPAddress(sloppy: dst)!, destinationPort: port, protocol: proto))
+            let observed = Set(r.tally(label).keys)
+            switch traced.verdict {
+            case "DNAT":
+                let expected = Set(traced.endpoints.compactMap { pods[String($0.split(separator: ":")[0])] })
+                #expect(observed == expected, "\(label): traced \(traced.endpoints), the guest saw \(observed)")
+            case "DROP": #expect(observed == ["timeout"], "\(label): traced DROP, the guest saw \(observed)")
+            case "REJECT": #expect(observed == ["refused"], "\(label): traced REJECT, the guest saw \(observed)")
+            default: Issue.record("\(label): traced \(traced.verdict)")
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 #   SIZES        Service counts for compile and bench     (default 1000,10000,30000)
 #   APPLY_SIZES  Service counts for the apply comparison   (default 1000,10000)
 #   MODES        modes for swift-kube-proxy bench          (default all five)
+#   IPVS_VM      0 skips the IPVS benchmark in the qemu VM (vm/bench.sh; slow: software emulation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-1000,10000,30000}
@@ -23,3 +24,8 @@ for backend in legacy nft; do
   ip netns del "$ns"
 done
 "$DIR/swift-kube-proxy" bench --modes "$MODES" --services "$SIZES" --output bench-results
+# IPVS needs a kernel with IPVS: the same benchmark in the qemu VM (vm/bench.sh), IPVS beside
+# iptables on the guest kernel. IPVS_VM=0 skips it.
+if [ "${IPVS_VM:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && ls /boot/vmlinuz-* >/dev/null 2>&1; then
+  vm/bench.sh "$SIZES" 1 "${VM_SAMPLES:-1000}" ipvs,iptables-legacy
+fi

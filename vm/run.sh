@@ -5,7 +5,7 @@
 set -euo pipefail
 OUT=${1:?OUT_DIR}; TIMEOUT=${2:-180}
 log="$OUT/console.log"
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G -nographic -no-reboot -nic none \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "${VM_MEMORY:-1G}" -nographic -no-reboot -nic none \
   -kernel "$OUT/vmlinux" -initrd "$OUT/initramfs.gz" -append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
 tr -d '\r' < "$log"
 grep -q VM-TESTS-DONE "$log"

@@ -1,4 +1,5 @@
 import Foundation
+import KubeProxyKernel
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -10,28 +11,9 @@ import Glibc
 public enum NamespacedSocket {
     public struct Failure: Error, CustomStringConvertible { public var description: String }
 
-    private typealias SetNS = @convention(c) (Int32, Int32) -> Int32
-    private static let cloneNewNet: Int32 = 0x4000_0000
-
-    /// Runs `body` on a thread that has entered network namespace `namespace` (`ip netns`); the
-    /// sockets it makes belong to that namespace for their whole life.
+    /// Runs `body` on a thread inside network namespace `namespace` (see ``NetworkNamespace``).
     public static func inNamespace<T: Sendable>(_ namespace: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns") else { throw Failure(description: "setns is not available") }
-        let setns = unsafeBitCast(symbol, to: SetNS.self)
-        let result = Mutex<Result<T, any Error>>(.failure(Failure(description: "not run")))
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            defer { done.signal() }
-            let nsFD = open("/var/run/netns/\(namespace)", O_RDONLY)
-            guard nsFD >= 0 else { result.withLock { $0 = .failure(Failure(description: "open netns \(namespace): errno \(errno)")) }; return }
-            defer { close(nsFD) }
-            guard setns(nsFD, cloneNewNet) == 0 else { result.withLock { $0 = .failure(Failure(description: "setns \(namespace): errno \(errno)")) }; return }
-            let value = Result { try body() }
-            result.withLock { $0 = value }
-        }
-        thread.start()
-        done.wait()
-        return try result.withLock { try $0.get() }
+        try NetworkNamespace.run(in: namespace, body)
     }
 
     /// A bound, listening IPv4 socket on `host:port` in namespace `namespace`.

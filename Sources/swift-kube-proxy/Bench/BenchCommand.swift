@@ -6,6 +6,7 @@ import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
 import Logging
+import IPVSRules
 import NFTablesRules
 
 /// `bench`: measures, on this node's own kernel, what a new connection costs as the number of
@@ -14,7 +15,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure new-connection cost and sync time versus the number of Services, per mode, in scratch network namespaces.")
 
-    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables, nftables-upstream (nftables as one transaction per sync).")
+    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables, nftables-upstream (nftables as one transaction per sync), ipvs (needs a kernel with IPVS: see vm/).")
     var modes = "iptables-legacy,iptables-nft,iptables-legacy-tree,iptables-nft-tree,nftables"
     @Option(help: "Service counts (comma-separated).") var services = "100,1000,5000,10000,30000"
     @Option(help: "Endpoints per Service.") var endpoints = 1
@@ -27,7 +28,7 @@ struct Bench: AsyncParsableCommand {
         let counts = quick ? [100, 1000] : services.split(separator: ",").compactMap { Int($0) }
         let sampleCount = quick ? 300 : samples
         let modeList = modes.split(separator: ",").map(String.init)
-        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables", "nftables-upstream"].contains(m) {
+        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables", "nftables-upstream", "ipvs"].contains(m) {
             throw ValidationError("--modes: unknown mode \(m)")
         }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -61,7 +62,7 @@ struct Bench: AsyncParsableCommand {
             Endpoint(ip: BenchLab.podIP, port: 8080 + e)
         }
         let runner = NamespacedRunner(namespace: lab.node, base: SubprocessCommandRunner())
-        let backend: IPTablesBackend = mode.hasPrefix("iptables-legacy") ? .legacy : .nft
+        let backend: IPTablesBackend = mode.hasPrefix("iptables-legacy") || mode == "ipvs" ? .legacy : .nft
         let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
         var options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4),
                                               features: features)
@@ -72,7 +73,21 @@ struct Bench: AsyncParsableCommand {
         let proxier: any Proxier
         let compileStart = clock.now
         let size: Int, rules: Int
-        if mode.hasPrefix("nftables") {
+        if mode == "ipvs" {
+            // IPVS in the node namespace: a netlink socket made there, sysctls and tools run there.
+            let ipvs = try IPVSKernel(transport: try NetworkNamespace.run(in: lab.node) { try NetlinkSocket() })
+            for sysctl in IPVSStartup.sysctls(kernelRelease: IPVSStartup.kernelRelease(), strictARP: false) {
+                _ = try await runner.run("sysctl", ["-qw", "\(sysctl.path.replacingOccurrences(of: "/", with: "."))=\(sysctl.value)"])
+            }
+            let desired = IPVSPlanner(nodePortAddresses: []).desired(state)
+            // "Rules" here: the netlink requests of a first sync (one per virtual and real server);
+            // the bytes: what ipset and iptables-restore are given.
+            rules = desired.virtualServers.values.map { 1 + $0.realServers.count }.reduce(0, +)
+            size = IPSetRestore.script(desired: desired.setEntries, previous: nil, family: .ipv4).utf8.count
+                + IPVSIPTablesRules.payload(desired, options: options, family: .ipv4).utf8.count
+            proxier = IPVSProxier(ipvs: ipvs, iptables: IPTablesCommands(family: .ipv4, backend: .legacy, runner: runner), ipset: IPSetCommands(runner: runner),
+                                  dummy: DummyInterface(runner: runner), options: options, localAddresses: { BenchLab.nodeAddresses }, logger: logger)
+        } else if mode.hasPrefix("nftables") {
             let plan = NFTablesCompiler(options: options, family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
             size = plan.transaction.rendered().utf8.count
             rules = plan.transaction.count
@@ -85,7 +100,8 @@ struct Bench: AsyncParsableCommand {
             proxier = IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: backend, runner: runner), options: options, logger: logger)
         }
         let compile = clock.now - compileStart
-        progress.say("[\(mode)] \(n) services: programming (\(rules) \(mode.hasPrefix("nftables") ? "operations" : "rules"), \(size / 1024) KiB)")
+        progress.say("[\(mode)] \(n) services: programming " + (mode == "ipvs" ? "(\(rules) netlink requests, \(size / 1024) KiB of ipset and iptables input)"
+            : "(\(rules) \(mode.hasPrefix("nftables") ? "operations" : "rules"), \(size / 1024) KiB)"))
         let full = await proxier.sync(state)
         guard full.succeeded else { throw CommandError(executable: mode, detail: full.error ?? "sync failed") }
         let update = await proxier.sync(SyntheticCluster.changingOneEndpoint(state, index: n / 2))

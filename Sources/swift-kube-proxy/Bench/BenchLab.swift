@@ -10,6 +10,8 @@ struct BenchLab {
     let runner = SubprocessCommandRunner()
     static let podIP = IPAddress.v4(0xC612_0102)      // 198.18.1.2
     static let clientIP = IPAddress.v4(0xC612_010E)   // 198.18.1.14
+    /// The node's own addresses (towards the pod and the client).
+    static let nodeAddresses: [IPAddress] = [.v4(0xC612_0101), .v4(0xC612_010D)]
 
     var node: String { prefix + "node" }
     var client: String { prefix + "client" }
@@ -37,7 +39,7 @@ struct BenchLab {
             try await ip("-n", ns, "route", "add", "default", "via", String(nodeAddr.split(separator: "/")[0]))
         }
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        server.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/bin/ip")
         server.arguments = ["netns", "exec", pod, binary, "lab", "serve", "--name", "pod", "--tcp", ports.map(String.init).joined(separator: ",")]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice

@@ -157,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IPVSRulesTests",
-            dependencies: ["IPVSRules", "IPTablesRules", "KubeProxyCore", "KubeProxyModel", "KubeProxyRuntime", "KubeProxyKernel", "KubeProxyTesting", "PacketTracer"],
+            dependencies: ["IPVSRules", "IPTablesRules", "KubeProxyCore", "KubeProxyModel", "KubeProxyRuntime", "KubeProxyKernel", "KubeProxyTesting", "PacketTracer", "Netlink"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -51,3 +51,33 @@ public enum IPVSDiff {
         return [.updateDestination(key, drained)]
     }
 }
+
+extension IPVSDiff {
+    /// The table the kernel holds after `operations` were applied to `table` (connection counters
+    /// kept for real servers that stay): what a partial sync can start from instead of listing.
+    public static func applying(_ operations: [IPVSOperation], to table: [VirtualServer.Key: VirtualServer]) -> [VirtualServer.Key: VirtualServer] {
+        var result = table
+        for op in operations {
+            switch op {
+            case .addService(let vs):
+                var added = vs
+                added.realServers = []
+                result[vs.key] = added
+            case .updateService(let vs):
+                result[vs.key]?.scheduler = vs.scheduler
+                result[vs.key]?.flags = vs.flags
+                result[vs.key]?.timeout = vs.timeout
+            case .deleteService(let key):
+                result[key] = nil
+            case .addDestination(let key, let rs):
+                result[key]?.realServers.append(RealServer(address: rs.address, port: rs.port, weight: rs.weight))
+                result[key]?.realServers.sort()
+            case .updateDestination(let key, let rs):
+                if let i = result[key]?.realServers.firstIndex(where: { $0.endpoint == rs.endpoint }) { result[key]?.realServers[i].weight = rs.weight }
+            case .deleteDestination(let key, let rs):
+                result[key]?.realServers.removeAll { $0.endpoint == rs.endpoint }
+            }
+        }
+        return result
+    }
+}

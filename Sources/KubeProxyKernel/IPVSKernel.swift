@@ -5,7 +5,21 @@ import Netlink
 /// Something that carries netlink requests to a kernel: ``NetlinkSocket``, or a fake in tests.
 public protocol NetlinkTransport: Sendable {
     func request(_ message: NetlinkMessage) throws -> [NetlinkMessage]
+    /// Sends requests that expect only acks; throws for the first refused one (with its index).
+    func requestBatch(_ messages: [NetlinkMessage]) throws
     func nextSequence() -> UInt32
+}
+
+extension NetlinkTransport {
+    /// One request at a time.
+    public func requestBatch(_ messages: [NetlinkMessage]) throws {
+        for (index, message) in messages.enumerated() {
+            do { _ = try request(message) } catch let error as NetlinkError {
+                throw NetlinkError(code: error.code, errno: error.errno, message: "netlink batch: request \(index) of \(messages.count) refused",
+                                   batchIndex: index)
+            }
+        }
+    }
 }
 
 extension NetlinkSocket: NetlinkTransport {}
@@ -37,39 +51,68 @@ public final class IPVSKernel: Sendable {
         for reply in replies {
             guard let nest = try reply.generic().attributes.first(1) else { continue }
             let service = try IPVSService(attributes: nest.children())
-            guard service.isIPv6 == (ipFamily == .ipv6), let key = Self.key(service) else { continue }
-            let dests = try transport.request(IPVS.request(.getDest, family: family, sequence: transport.nextSequence(), service: service, dump: true))
-            var realServers: [RealServer] = []
-            for d in dests {
-                guard let destNest = try d.generic().attributes.first(2) else { continue }
-                let dest = try IPVSDestination(attributes: destNest.children(), ipv6: service.isIPv6)
-                guard let address = IPAddress(bytes: dest.address) else { continue }
-                realServers.append(RealServer(address: address, port: Int(dest.port), weight: Int(dest.weight),
-                                              activeConnections: Int(dest.activeConnections), inactiveConnections: Int(dest.inactiveConnections)))
-            }
-            result.append(VirtualServer(key: key, scheduler: service.scheduler, flags: service.flags.rawValue & ~VirtualServer.hashedFlag,
-                                        timeout: Int(service.timeout), realServers: realServers.sorted()))
+            guard service.isIPv6 == (ipFamily == .ipv6), let vs = try virtualServer(service) else { continue }
+            result.append(vs)
         }
         return result.sorted { $0.key < $1.key }
     }
 
-    /// Applies `operations` in order; the first refusal throws (the caller resyncs in full).
+    /// The virtual servers with these keys (one lookup and one destination dump each); keys the
+    /// kernel does not know are left out.
+    public func virtualServers(_ keys: [VirtualServer.Key]) throws -> [VirtualServer] {
+        var result: [VirtualServer] = []
+        for key in keys {
+            let query = Self.service(VirtualServer(key: key, scheduler: ""))
+            let replies: [NetlinkMessage]
+            do {
+                replies = try transport.request(IPVS.request(.getService, family: family, sequence: transport.nextSequence(), service: query))
+            } catch let error as NetlinkError where error.errno == 3 {   // ESRCH: no such virtual server
+                continue
+            }
+            guard let nest = try replies.first?.generic().attributes.first(1), let vs = try virtualServer(IPVSService(attributes: nest.children())),
+                  vs.key == key else { continue }
+            result.append(vs)
+        }
+        return result
+    }
+
+    /// A listed service with its destinations (one dump).
+    func virtualServer(_ service: IPVSService) throws -> VirtualServer? {
+        guard let key = Self.key(service) else { return nil }
+        let dests = try transport.request(IPVS.request(.getDest, family: family, sequence: transport.nextSequence(), service: service, dump: true))
+        var realServers: [RealServer] = []
+        for d in dests {
+            guard let destNest = try d.generic().attributes.first(2) else { continue }
+            let dest = try IPVSDestination(attributes: destNest.children(), ipv6: service.isIPv6)
+            guard let address = IPAddress(bytes: dest.address) else { continue }
+            realServers.append(RealServer(address: address, port: Int(dest.port), weight: Int(dest.weight),
+                                          activeConnections: Int(dest.activeConnections), inactiveConnections: Int(dest.inactiveConnections)))
+        }
+        return VirtualServer(key: key, scheduler: service.scheduler, flags: service.flags.rawValue & ~VirtualServer.hashedFlag,
+                             timeout: Int(service.timeout), realServers: realServers.sorted())
+    }
+
+    /// Applies `operations` in order, many per netlink send; the first refusal throws, naming the
+    /// operation (the caller resyncs in full).
     public func apply(_ operations: [IPVSOperation]) throws {
-        for op in operations {
-            let message: NetlinkMessage
-            switch op {
-            case .addService(let vs): message = IPVS.request(.newService, family: family, sequence: transport.nextSequence(), service: Self.service(vs))
-            case .updateService(let vs): message = IPVS.request(.setService, family: family, sequence: transport.nextSequence(), service: Self.service(vs))
-            case .deleteService(let key):
-                message = IPVS.request(.delService, family: family, sequence: transport.nextSequence(), service: Self.service(VirtualServer(key: key, scheduler: "")))
-            case .addDestination(let key, let rs), .updateDestination(let key, let rs), .deleteDestination(let key, let rs):
-                let command: IPVS.Command = switch op { case .addDestination: .newDest; case .updateDestination: .setDest; default: .delDest }
-                message = IPVS.request(command, family: family, sequence: transport.nextSequence(),
-                                       service: Self.service(VirtualServer(key: key, scheduler: "")), destination: Self.destination(rs))
-            }
-            do { _ = try transport.request(message) } catch let error as NetlinkError {
-                throw NetlinkError(code: error.code, errno: error.errno, message: "IPVS \(op)")
-            }
+        let messages = operations.map(message)
+        do { try transport.requestBatch(messages) } catch let error as NetlinkError {
+            let what = error.batchIndex.map { "IPVS \(operations[$0])" } ?? "IPVS"
+            throw NetlinkError(code: error.code, errno: error.errno, message: what, batchIndex: error.batchIndex)
+        }
+    }
+
+    /// The request of one operation.
+    func message(_ op: IPVSOperation) -> NetlinkMessage {
+        switch op {
+        case .addService(let vs): return IPVS.request(.newService, family: family, sequence: transport.nextSequence(), service: Self.service(vs))
+        case .updateService(let vs): return IPVS.request(.setService, family: family, sequence: transport.nextSequence(), service: Self.service(vs))
+        case .deleteService(let key):
+            return IPVS.request(.delService, family: family, sequence: transport.nextSequence(), service: Self.service(VirtualServer(key: key, scheduler: "")))
+        case .addDestination(let key, let rs), .updateDestination(let key, let rs), .deleteDestination(let key, let rs):
+            let command: IPVS.Command = switch op { case .addDestination: .newDest; case .updateDestination: .setDest; default: .delDest }
+            return IPVS.request(command, family: family, sequence: transport.nextSequence(),
+                                service: Self.service(VirtualServer(key: key, scheduler: "")), destination: Self.destination(rs))
         }
     }
 

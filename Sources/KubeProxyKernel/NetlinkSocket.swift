@@ -62,6 +62,42 @@ public final class NetlinkSocket: Sendable {
         }
     }
 
+    /// Sends `messages` (requests that expect only an ack), many per `send`, and waits for every
+    /// ack. The kernel handles each message of a buffer in turn, also after one fails.
+    /// - Throws: ``NetlinkError`` `.kernel` for the first refused message, with its index.
+    public func requestBatch(_ messages: [NetlinkMessage]) throws {
+        try io.withLock { _ in
+            var firstError: (index: Int, errno: Int32)?
+            var start = 0
+            var buffer = [UInt8](repeating: 0, count: 1 << 18)
+            while start < messages.count {
+                // Up to 32 KiB of requests per send: their acks (about 36 bytes each) fit the socket's receive buffer.
+                var bytes: [UInt8] = []
+                var end = start
+                while end < messages.count && (bytes.isEmpty || bytes.count < 32 * 1024) {
+                    bytes += messages[end].encoded()
+                    end += 1
+                }
+                let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
+                guard sent == bytes.count else { throw NetlinkError(code: .socket, errno: errno, message: "send") }
+                var pending = Dictionary(uniqueKeysWithValues: (start..<end).map { (messages[$0].sequence, $0) })
+                while !pending.isEmpty {
+                    let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                    guard n > 0 else { throw NetlinkError(code: .socket, errno: errno, message: "recv") }
+                    for reply in try NetlinkMessage.parse(Array(buffer[0..<n])) {
+                        guard let errorNumber = reply.errorNumber, let index = pending.removeValue(forKey: reply.sequence) else { continue }
+                        if errorNumber != 0, firstError.map({ index < $0.index }) ?? true { firstError = (index, errorNumber) }
+                    }
+                }
+                start = end
+            }
+            if let firstError {
+                throw NetlinkError(code: .kernel, errno: firstError.errno, message: "netlink batch: request \(firstError.index) of \(messages.count) refused",
+                                   batchIndex: firstError.index)
+            }
+        }
+    }
+
     /// Resolves a generic netlink family name to its id.
     public func familyID(_ name: String) throws -> UInt16 {
         let replies = try request(GenericNetlinkController.getFamily(name, sequence: nextSequence()))

@@ -29,10 +29,18 @@ public actor IPVSProxier: Proxier {
     public private(set) var fullSyncs = 0, partialSyncs = 0, failures = 0
     public private(set) var lastOperations: [IPVSOperation] = []
     private var lastSets: [IPVSIPSet: Set<String>]?
+    /// What the kernel held after the last successful sync, what that sync wanted, and the
+    /// addresses it left bound: partial syncs start from these instead of listing everything.
+    private var kernelTable: [VirtualServer.Key: VirtualServer]?
+    private var lastDesired: [VirtualServer.Key: VirtualServer]?
+    private var lastBound: Set<IPAddress>?
+    private var lastFullListing: ContinuousClock.Instant?
+    /// How long partial syncs may trust the cached table before one lists the kernel's again.
+    let fullListingInterval: Duration
 
     public init(ipvs: IPVSKernel, iptables: any IPTablesInterface, ipset: IPSetCommands, dummy: DummyInterface,
                 options: IPTablesCompilerOptions, scheduler: String = "rr", excludeCIDRs: [CIDR] = [],
-                conntrack: (any ConntrackCleaner)? = nil,
+                conntrack: (any ConntrackCleaner)? = nil, fullListingInterval: Duration = .seconds(60),
                 localAddresses: @escaping @Sendable () -> [IPAddress] = { HostFacts.interfaceAddresses(excluding: DummyInterface.defaultName) },
                 logger: Logger = Logger(label: "swift-kube-proxy.ipvs")) {
         self.ipvs = ipvs
@@ -43,6 +51,7 @@ public actor IPVSProxier: Proxier {
         self.scheduler = scheduler.isEmpty ? "rr" : scheduler
         self.excludeCIDRs = excludeCIDRs
         self.conntrack = conntrack
+        self.fullListingInterval = fullListingInterval
         self.localAddresses = localAddresses
         self.logger = logger
     }
@@ -84,12 +93,19 @@ public actor IPVSProxier: Proxier {
             // From here on the sets may hold entries the kernel's other parts do not yet match;
             // a failure below forces the next sync to rewrite them all.
             lastSets = nil
-            let bound = try await dummy.addresses()
+            // Full syncs, and a partial one now and then, list the kernel's addresses and virtual
+            // servers; other partial syncs re-read only what may differ from the cached table.
+            let listAll = full || kernelTable == nil || lastDesired == nil || lastBound == nil
+                || lastFullListing.map { start - $0 > fullListingInterval } ?? true
+            let bound = listAll ? try await dummy.addresses() : lastBound!
             try await dummy.update(add: Array(desired.boundAddresses.subtracting(bound)), remove: [])
+            let current = listAll ? try ipvs.virtualServers(state.family) : try refreshed(desired: desired.virtualServers)
+            if listAll { lastFullListing = start }
             let excluded = excludeCIDRs
-            let operations = IPVSDiff.operations(desired: desired.virtualServers, current: try ipvs.virtualServers(state.family)) { key in
+            let operations = IPVSDiff.operations(desired: desired.virtualServers, current: current) { key in
                 !excluded.contains { $0.contains(key.address) }
             }
+            kernelTable = nil
             try ipvs.apply(operations)
             var payloadOptions = options
             payloadOptions.hostAddresses = local
@@ -98,6 +114,9 @@ public actor IPVSProxier: Proxier {
             let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
             if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
             lastSets = desired.setEntries
+            kernelTable = IPVSDiff.applying(operations, to: Dictionary(current.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
+            lastDesired = desired.virtualServers
+            lastBound = desired.boundAddresses.union(bound.filter { $0.family != state.family })
             lastApplied = state
             lastOperations = operations
             needFullSync = false
@@ -112,6 +131,19 @@ public actor IPVSProxier: Proxier {
             logger.error("sync failed; the next sync will be full", metadata: ["full": "\(full)", "error": "\(error)"])
             return SyncOutcome(full: full, error: "\(error)", duration: clock.now - start)
         }
+    }
+
+    /// The cached table with fresh copies of the virtual servers that may differ from it: those
+    /// whose desired state changed since the last sync, and those draining a real server (their
+    /// connection counts decide when it goes).
+    func refreshed(desired: [VirtualServer.Key: VirtualServer]) throws -> [VirtualServer] {
+        guard var table = kernelTable, let last = lastDesired else { return [] }
+        var refresh = Set(desired.filter { last[$0.key] != $0.value }.keys)
+        refresh.formUnion(last.keys.filter { desired[$0] == nil })
+        refresh.formUnion(table.filter { $0.value.realServers.contains { $0.weight == 0 } }.keys)
+        for key in refresh { table[key] = nil }
+        for vs in try ipvs.virtualServers(refresh.sorted()) { table[vs.key] = vs }
+        return Array(table.values)
     }
 
     public func report() -> ProxierReport { ProxierReport() }

@@ -77,7 +77,10 @@ public final class FakeIPVSKernel: NetlinkTransport {
                 }
                 return []
             case .getService:
-                return s.services.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { k in
+                // Without the dump flag: the one service the request names (ESRCH when unknown).
+                let keys = message.flags.contains(.dump) ? s.services.keys.sorted { $0.lexicographicallyPrecedes($1) } : [key]
+                if !message.flags.contains(.dump), s.services[key] == nil { throw Self.errno(3) }
+                return keys.map { k in
                     .generic(family: Self.familyID, command: IPVS.Command.newService.rawValue, version: 1, flags: .multi, sequence: message.sequence,
                              attributes: [.nested(1, Self.kernelForm(s.services[k]!.attributes))])
                 }

@@ -32,11 +32,14 @@ public struct NetlinkError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The errno the kernel returned (positive), for `.kernel`.
     public var errno: Int32
     public var message: String
+    /// In a batch, the index of the refused request.
+    public var batchIndex: Int?
 
-    public init(code: Code, errno: Int32 = 0, message: String) {
+    public init(code: Code, errno: Int32 = 0, message: String, batchIndex: Int? = nil) {
         self.code = code
         self.errno = errno
         self.message = message
+        self.batchIndex = batchIndex
     }
 
     public var description: String { code == .kernel ? "\(message): errno \(errno)" : "\(code): \(message)" }

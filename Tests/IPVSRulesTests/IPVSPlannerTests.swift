@@ -93,4 +93,23 @@ struct IPVSPlannerTests {
         #expect(IPVSDiff.operations(desired: desired, current: current).map(\.description) == [
             "delete destination TCP 198.18.10.10:80 -> 198.18.1.14:8080"])
     }
+
+    @Test("applying operations to a listed table gives what the kernel then holds (partial syncs start there)")
+    func applying() {
+        let desired = IPVSPlanner(nodePortAddresses: []).desired(Self.state()).virtualServers
+        let webKey = VirtualServer.Key(address: Self.ip("198.18.10.10"), port: 80, protocol: .tcp)
+        var current = desired
+        current[webKey]!.scheduler = "lc"
+        current[webKey]!.realServers.append(RealServer(address: Self.ip("198.18.1.14"), port: 8080, activeConnections: 2))
+        current[webKey]!.realServers.remove(at: 0)
+        let stale = VirtualServer(key: .init(address: Self.ip("198.18.10.99"), port: 80, protocol: .tcp), scheduler: "rr")
+        current[stale.key] = stale
+        let ops = IPVSDiff.operations(desired: desired, current: Array(current.values))
+        let after = IPVSDiff.applying(ops, to: current)
+        // What is left to do from there: nothing but the drained real server, already at weight 0.
+        #expect(IPVSDiff.operations(desired: desired, current: Array(after.values)).isEmpty)
+        #expect(after[webKey]!.realServers.first { $0.endpoint == "198.18.1.14:8080" }?.weight == 0)
+        #expect(after[webKey]!.scheduler == "rr" && after[stale.key] == nil)
+        #expect(after.keys.sorted() == desired.keys.sorted())
+    }
 }

@@ -5,6 +5,7 @@ import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
 import KubeProxyTesting
+import Netlink
 import Testing
 
 /// The IPVS-mode proxier against in-memory kernels: IPVS behind the netlink wire format
@@ -57,12 +58,17 @@ struct IPVSProxierTests {
         #expect(await rig.proxier.checkIntegrity())
     }
 
-    @Test("a later sync changes only what changed: set entries added and deleted, one destination, stale addresses unbound")
+    @Test("a later sync changes only what changed: set entries added and deleted, destinations, and reads back only those virtual servers")
     func partialSync() async throws {
         let rig = try Rig()
         await rig.proxier.sync(Self.state())
-        rig.host.addAddress("198.18.10.99/32", on: "kube-ipvs0")   // left by an older run
+        // A partial sync re-reads only the virtual servers that changed (three here), not all of them.
+        let dumpsBefore = rig.netlink.commands.count
+        let unchanged = await rig.proxier.sync(Self.state())
+        #expect(unchanged.succeeded && !unchanged.full)
+        #expect(rig.netlink.commands[dumpsBefore...].isEmpty, "nothing changed: no netlink request at all")
         let before = rig.host.calls.count
+        let requestsBefore = rig.netlink.commands.count
         let outcome = await rig.proxier.sync(Self.state(webEndpoints: ["198.18.1.6", "198.18.1.10"], withNodePort: false))
         #expect(outcome.succeeded && !outcome.full)
         let script = rig.host.calls[before...].first { $0.executable == "ipset" }?.stdin ?? ""
@@ -76,6 +82,18 @@ struct IPVSProxierTests {
             "delete destination TCP 198.18.20.1:80 -> 198.18.1.2:8080",
             "delete service TCP 198.18.2.1:30080",
         ])
+        #expect(rig.netlink.commands[requestsBefore...].filter { $0 == IPVS.Command.getDest.rawValue }.count == 3)
+        #expect(rig.netlink.commands[requestsBefore...].filter { $0 == IPVS.Command.getService.rawValue }.count == 3)
+        #expect(rig.host.addresses(on: "kube-ipvs0") == ["198.18.10.10/32", "198.18.20.1/32"])
+    }
+
+    @Test("an address left by an older run is unbound by the next full listing")
+    func staleAddress() async throws {
+        let rig = try Rig()
+        await rig.proxier.sync(Self.state())
+        rig.host.addAddress("198.18.10.99/32", on: "kube-ipvs0")
+        await rig.proxier.forceFullSync()
+        #expect(await rig.proxier.sync(Self.state()).succeeded)
         #expect(rig.host.addresses(on: "kube-ipvs0") == ["198.18.10.10/32", "198.18.20.1/32"])
     }
 

@@ -62,6 +62,9 @@ public final class NetlinkSocket: Sendable {
         }
     }
 
+    /// Requests per `send` in ``requestBatch(_:)``.
+    static let batchLimit = 100
+
     /// Sends `messages` (requests that expect only an ack), many per `send`, and waits for every
     /// ack. The kernel handles each message of a buffer in turn, also after one fails.
     /// - Throws: ``NetlinkError`` `.kernel` for the first refused message, with its index.
@@ -71,10 +74,12 @@ public final class NetlinkSocket: Sendable {
             var start = 0
             var buffer = [UInt8](repeating: 0, count: 1 << 18)
             while start < messages.count {
-                // Up to 32 KiB of requests per send: their acks (about 36 bytes each) fit the socket's receive buffer.
+                // At most 100 requests per send: the kernel queues one ack per request on this socket
+                // and counts each at its buffer's true size (near 1 KiB); more than the receive buffer
+                // holds (about 200 KiB by default) and the rest are dropped (recv fails with ENOBUFS).
                 var bytes: [UInt8] = []
                 var end = start
-                while end < messages.count && (bytes.isEmpty || bytes.count < 32 * 1024) {
+                while end < messages.count && end - start < Self.batchLimit {
                     bytes += messages[end].encoded()
                     end += 1
                 }

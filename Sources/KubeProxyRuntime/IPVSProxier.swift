@@ -28,6 +28,8 @@ public actor IPVSProxier: Proxier {
     /// Successful syncs, failures, and the IPVS operations of the last sync.
     public private(set) var fullSyncs = 0, partialSyncs = 0, failures = 0
     public private(set) var lastOperations: [IPVSOperation] = []
+    /// How long each step of the last successful sync took.
+    public private(set) var lastSteps = SyncSteps()
     private var lastSets: [IPVSIPSet: Set<String>]?
     /// What the kernel held after the last successful sync, what that sync wanted, and the
     /// addresses it left bound: partial syncs start from these instead of listing everything.
@@ -79,6 +81,7 @@ public actor IPVSProxier: Proxier {
         let clock = ContinuousClock()
         let start = clock.now
         let full = needFullSync || lastApplied == nil
+        var steps = SyncSteps(start: start)
         do {
             if full {
                 for jump in IPVSIPTablesRules.jumps {
@@ -87,43 +90,52 @@ public actor IPVSProxier: Proxier {
                 }
             }
             try await dummy.ensure()
+            steps.lap("setup")
             let local = localAddresses()
             let desired = Self.planner(scheduler: scheduler, options: options, family: state.family, local: local).desired(state)
+            steps.lap("plan")
             try await ipset.restore(IPSetRestore.script(desired: desired.setEntries, previous: full ? nil : lastSets, family: state.family))
             // From here on the sets may hold entries the kernel's other parts do not yet match;
             // a failure below forces the next sync to rewrite them all.
             lastSets = nil
+            steps.lap("ipsets")
             // Full syncs, and a partial one now and then, list the kernel's addresses and virtual
             // servers; other partial syncs re-read only what may differ from the cached table.
             let listAll = full || kernelTable == nil || lastDesired == nil || lastBound == nil
                 || lastFullListing.map { start - $0 > fullListingInterval } ?? true
             let bound = listAll ? try await dummy.addresses() : lastBound!
             try await dummy.update(add: Array(desired.boundAddresses.subtracting(bound)), remove: [])
+            steps.lap("bind")
             let current = listAll ? try ipvs.virtualServers(state.family) : try refreshed(desired: desired.virtualServers)
             if listAll { lastFullListing = start }
             let excluded = excludeCIDRs
             let operations = IPVSDiff.operations(desired: desired.virtualServers, current: current) { key in
                 !excluded.contains { $0.contains(key.address) }
             }
+            steps.lap(listAll ? "list" : "reread")
             kernelTable = nil
             try ipvs.apply(operations)
+            steps.lap("ipvs")
             var payloadOptions = options
             payloadOptions.hostAddresses = local
             try await iptables.restore(IPVSIPTablesRules.payload(desired, options: payloadOptions, family: state.family))
+            steps.lap("iptables")
             try await dummy.update(add: [], remove: Array(bound.filter { $0.family == state.family }.subtracting(desired.boundAddresses)))
             let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
             if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
+            steps.lap("unbind")
             lastSets = desired.setEntries
             kernelTable = IPVSDiff.applying(operations, to: Dictionary(current.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
             lastDesired = desired.virtualServers
             lastBound = desired.boundAddresses.union(bound.filter { $0.family != state.family })
             lastApplied = state
             lastOperations = operations
+            lastSteps = steps
             needFullSync = false
             if full { fullSyncs += 1 } else { partialSyncs += 1 }
             let elapsed = clock.now - start
             logger.info("sync done", metadata: ["full": "\(full)", "duration": "\(elapsed)", "virtualServers": "\(desired.virtualServers.count)",
-                                                "ipvsOperations": "\(operations.count)", "boundAddresses": "\(desired.boundAddresses.count)"])
+                                                "ipvsOperations": "\(operations.count)", "boundAddresses": "\(desired.boundAddresses.count)", "steps": "\(steps)"])
             return SyncOutcome(full: full, error: nil, duration: elapsed)
         } catch {
             failures += 1

@@ -42,5 +42,5 @@ public struct NetlinkError: Error, Hashable, Sendable, CustomStringConvertible {
         self.batchIndex = batchIndex
     }
 
-    public var description: String { code == .kernel ? "\(message): errno \(errno)" : "\(code): \(message)" }
+    public var description: String { code == .kernel || errno != 0 ? "\(message): errno \(errno)" : "\(code): \(message)" }
 }

@@ -104,8 +104,10 @@ struct Bench: AsyncParsableCommand {
             : "(\(rules) \(mode.hasPrefix("nftables") ? "operations" : "rules"), \(size / 1024) KiB)"))
         let full = await proxier.sync(state)
         guard full.succeeded else { throw CommandError(executable: mode, detail: full.error ?? "sync failed") }
+        if let ipvs = proxier as? IPVSProxier { progress.say("[\(mode)] \(n) services: full sync \(await ipvs.lastSteps)") }
         let update = await proxier.sync(SyntheticCluster.changingOneEndpoint(state, index: n / 2))
         guard update.succeeded else { throw CommandError(executable: mode, detail: update.error ?? "update failed") }
+        if let ipvs = proxier as? IPVSProxier { progress.say("[\(mode)] \(n) services: one-endpoint sync \(await ipvs.lastSteps)") }
         _ = await proxier.sync(state)
         var rows: [BenchRow] = []
         let targets: [(String, IPAddress, Int)] = [("first", SyntheticCluster.clusterIP(0), 80), ("middle", SyntheticCluster.clusterIP(n / 2), 80),

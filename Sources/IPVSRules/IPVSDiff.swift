@@ -22,6 +22,11 @@ public enum IPVSDiff {
                 continue
             }
             if !want.sameSettings(as: have) { ops.append(.updateService(want)) }
+            // The common case, cheaply: the same real servers at the same weights.
+            if want.realServers.count == have.realServers.count,
+               zip(want.realServers, have.realServers).allSatisfy({ $0.address == $1.address && $0.port == $1.port && $0.weight == $1.weight }) {
+                continue
+            }
             let haveByEndpoint = Dictionary(have.realServers.map { ($0.endpoint, $0) }, uniquingKeysWith: { a, _ in a })
             let wantEndpoints = Set(want.realServers.map(\.endpoint))
             for rs in want.realServers {

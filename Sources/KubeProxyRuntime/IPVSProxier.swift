@@ -106,10 +106,22 @@ public actor IPVSProxier: Proxier {
             let bound = listAll ? try await dummy.addresses() : lastBound!
             try await dummy.update(add: Array(desired.boundAddresses.subtracting(bound)), remove: [])
             steps.lap("bind")
-            let current = listAll ? try ipvs.virtualServers(state.family) : try refreshed(desired: desired.virtualServers)
-            if listAll { lastFullListing = start }
+            // A partial sync diffs only the virtual servers it re-read: every other one is as the
+            // last sync left it, and still wanted as it is.
+            let current: [VirtualServer], wanted: [VirtualServer.Key: VirtualServer]
+            var untouched: [VirtualServer.Key: VirtualServer] = [:]
+            if listAll {
+                current = try ipvs.virtualServers(state.family)
+                wanted = desired.virtualServers
+                lastFullListing = start
+            } else {
+                let reread = try refreshed(desired: desired.virtualServers)
+                current = reread.current
+                wanted = desired.virtualServers.filter { reread.keys.contains($0.key) }
+                untouched = (kernelTable ?? [:]).filter { !reread.keys.contains($0.key) }
+            }
             let excluded = excludeCIDRs
-            let operations = IPVSDiff.operations(desired: desired.virtualServers, current: current) { key in
+            let operations = IPVSDiff.operations(desired: wanted, current: current) { key in
                 !excluded.contains { $0.contains(key.address) }
             }
             steps.lap(listAll ? "list" : "reread")
@@ -125,7 +137,7 @@ public actor IPVSProxier: Proxier {
             if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
             steps.lap("unbind")
             lastSets = desired.setEntries
-            kernelTable = IPVSDiff.applying(operations, to: Dictionary(current.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
+            kernelTable = IPVSDiff.applying(operations, to: untouched.merging(current.map { ($0.key, $0) }, uniquingKeysWith: { _, fresh in fresh }))
             lastDesired = desired.virtualServers
             lastBound = desired.boundAddresses.union(bound.filter { $0.family != state.family })
             lastApplied = state
@@ -148,14 +160,12 @@ public actor IPVSProxier: Proxier {
     /// The cached table with fresh copies of the virtual servers that may differ from it: those
     /// whose desired state changed since the last sync, and those draining a real server (their
     /// connection counts decide when it goes).
-    func refreshed(desired: [VirtualServer.Key: VirtualServer]) throws -> [VirtualServer] {
-        guard var table = kernelTable, let last = lastDesired else { return [] }
+    func refreshed(desired: [VirtualServer.Key: VirtualServer]) throws -> (keys: Set<VirtualServer.Key>, current: [VirtualServer]) {
+        guard let table = kernelTable, let last = lastDesired else { return ([], []) }
         var refresh = Set(desired.filter { last[$0.key] != $0.value }.keys)
         refresh.formUnion(last.keys.filter { desired[$0] == nil })
         refresh.formUnion(table.filter { $0.value.realServers.contains { $0.weight == 0 } }.keys)
-        for key in refresh { table[key] = nil }
-        for vs in try ipvs.virtualServers(refresh.sorted()) { table[vs.key] = vs }
-        return Array(table.values)
+        return (refresh, try ipvs.virtualServers(refresh.sorted()))
     }
 
     public func report() -> ProxierReport { ProxierReport() }

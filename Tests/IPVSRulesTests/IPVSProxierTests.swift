@@ -87,6 +87,29 @@ struct IPVSProxierTests {
         #expect(rig.host.addresses(on: "kube-ipvs0") == ["198.18.10.10/32", "198.18.20.1/32"])
     }
 
+    @Test("graceful termination across partial syncs: drained at weight 0 while connected, re-read each sync, deleted once idle")
+    func drainAcrossPartialSyncs() async throws {
+        let rig = try Rig()
+        await rig.proxier.sync(Self.state(withNodePort: false))
+        rig.netlink.setConnections(destination: Self.ip("198.18.1.2").bytes, port: 8080, active: 1, inactive: 0)
+        #expect(await rig.proxier.sync(Self.state(webEndpoints: ["198.18.1.6"], withNodePort: false)).succeeded)
+        func weights() throws -> [String] {
+            try rig.ipvs.virtualServers(.ipv4).first { $0.key.port == 80 && $0.key.address == Self.ip("198.18.10.10") }!.realServers.map { "\($0.endpoint)@\($0.weight)" }
+        }
+        #expect(try weights() == ["198.18.1.2:8080@0", "198.18.1.6:8080@1"])
+        // Nothing changed, still connected: the draining virtual servers are re-read, nothing done.
+        #expect(await rig.proxier.sync(Self.state(webEndpoints: ["198.18.1.6"], withNodePort: false)).succeeded)
+        #expect(await rig.proxier.lastOperations.isEmpty)
+        #expect(try weights() == ["198.18.1.2:8080@0", "198.18.1.6:8080@1"])
+        // The connection ends: the next sync, still partial, deletes the real server everywhere.
+        rig.netlink.setConnections(destination: Self.ip("198.18.1.2").bytes, port: 8080, active: 0, inactive: 0)
+        let outcome = await rig.proxier.sync(Self.state(webEndpoints: ["198.18.1.6"], withNodePort: false))
+        #expect(outcome.succeeded && !outcome.full)
+        #expect(try weights() == ["198.18.1.6:8080@1"])
+        #expect(await rig.proxier.lastOperations.map(\.description) == [
+            "delete destination TCP 198.18.10.10:80 -> 198.18.1.2:8080", "delete destination TCP 198.18.20.1:80 -> 198.18.1.2:8080"])
+    }
+
     @Test("an address left by an older run is unbound by the next full listing")
     func staleAddress() async throws {
         let rig = try Rig()

@@ -127,4 +127,23 @@ say "   ... and in nftables mode: one verdict-map lookup instead of a scan of ev
 "$BIN" trace --config examples/config.yaml --manifests examples/cluster.yaml --host-address 198.18.2.1/24 \
   --proxy-mode nftables --src 198.18.1.14 --dst 198.18.10.10 --dport 80 | sed 's/^/   /'
 
-say "7. Removing the lab"
+say "   ... and in IPVS mode: the same ipset-matching rules for every Service, then one hash lookup of the virtual server"
+"$BIN" trace --config examples/config.yaml --manifests examples/cluster.yaml --host-address 198.18.2.1/24 \
+  --kernel-features no-nfacct,random-fully --proxy-mode ipvs --src 198.18.1.14 --dst 198.18.10.10 --dport 80 | tail -16 | sed 's/^/   /'
+
+say "7. IPVS mode, on a kernel that has IPVS (this machine's has not): the lab again, inside a small VM"
+if [ "${DEMO_IPVS:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && ls /boot/vmlinuz-* >/dev/null 2>&1; then
+  vmdir=$(mktemp -d); mkdir -p "$vmdir/extra"
+  cp examples/cluster.yaml examples/config.yaml "$vmdir/extra/"; touch "$vmdir/extra/demo"
+  echo "   booting Debian's stock kernel under qemu with swift-kube-proxy inside (about a minute)..."
+  if VM_EXTRA="$vmdir/extra" vm/build.sh "$vmdir" "$BIN" >/dev/null && vm/run.sh "$vmdir" 300 > "$vmdir/console.txt"; then
+    sed -n '/VM-STEP demo/,/VM-TESTS-DONE/p' "$vmdir/console.txt" | grep -v '^VM-' | grep -v '^\[ *[0-9]' || true
+  else
+    echo "   (the VM did not finish; see $vmdir/console.txt)"; vmdir=
+  fi
+  [ -n "$vmdir" ] && rm -rf "$vmdir"
+else
+  echo "   (skipped: needs qemu-system-x86 and linux-image-amd64, which make demo installs; DEMO_IPVS=0 skips it)"
+fi
+
+say "8. Removing the lab"

@@ -3,7 +3,8 @@
 # and dummy as modules) and an initramfs with busybox, iproute2, ipvsadm, ipset, iptables, nft,
 # the modules, swift-kube-proxy with its shared libraries, and vm/init.sh as /init.
 #   [VM_EXTRA=DIR] vm/build.sh OUT_DIR [BINARY]   (needs: qemu-system-x86 linux-image-amd64 busybox-static ipvsadm ipset cpio)
-# VM_EXTRA's files land in the guest's /extra; with /extra/step0.json there, /init runs vm/ipvs-suite.sh.
+# VM_EXTRA's files land in the guest's /extra; with /extra/step0.json there, /init runs
+# vm/ipvs-suite.sh; with /extra/demo, vm/ipvs-demo.sh; with /extra/bench-args, the benchmark.
 set -euo pipefail
 OUT=${1:?OUT_DIR}; BIN=${2:-.build/release/swift-kube-proxy}
 KV=$(ls /lib/modules | grep -v "^$(uname -r)$" | sort -V | tail -1)
@@ -59,7 +60,7 @@ depmod -b "$ROOT" "$KV"
 
 # 4. /init, the lab and the traffic suite (run when the test supplies /extra), and the pack.
 cp "$(dirname "$0")/init.sh" "$ROOT/init"; chmod +x "$ROOT/init"
-mkdir -p "$ROOT/lab"; cp "$(dirname "$0")/../lab/lab.sh" "$ROOT/lab/lab.sh"; cp "$(dirname "$0")/ipvs-suite.sh" "$ROOT/ipvs-suite.sh"
+mkdir -p "$ROOT/lab"; cp "$(dirname "$0")/../lab/lab.sh" "$ROOT/lab/lab.sh"; cp "$(dirname "$0")/ipvs-suite.sh" "$(dirname "$0")/ipvs-demo.sh" "$ROOT/"
 if [ -d "${VM_EXTRA:-}" ]; then mkdir -p "$ROOT/extra"; cp -r "$VM_EXTRA"/. "$ROOT/extra/"; fi
 (cd "$ROOT" && find . | cpio -o -H newc 2>/dev/null | gzip -1 > "$OUT/initramfs.gz")
 echo "built $OUT/vmlinux ($KV) and $OUT/initramfs.gz ($(du -h "$OUT/initramfs.gz" | cut -f1))"

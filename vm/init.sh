@@ -8,6 +8,8 @@ for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_
          ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port; do modprobe $m 2>/dev/null; done
 $IP link set lo up
 echo "VM-KERNEL $(uname -r)"
+# make demo's IPVS step (vm/ipvs-demo.sh) and nothing else.
+if [ -f /extra/demo ]; then echo "VM-STEP demo"; /bin/bash /ipvs-demo.sh 2>&1; echo VM-TESTS-DONE; poweroff -f; fi
 echo "VM-STEP ipvs-check"
 swift-kube-proxy lab ipvs-check --until drain 2>&1
 echo "VM-STEP ipvsadm"

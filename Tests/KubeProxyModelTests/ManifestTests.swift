@@ -75,4 +75,30 @@ struct ManifestTests {
         #expect(errors.contains { $0.hasPrefix("KubeProxyConfiguration.mode") })
         #expect(errors.contains { $0.hasPrefix("KubeProxyConfiguration.iptables.masqueradeBit") })
     }
+
+    @Test("IPVS mode: its periods, scheduler default, and validation of scheduler, excludeCIDRs and timeouts by field")
+    func ipvsConfiguration() throws {
+        var c = KubeProxyConfiguration()
+        c.mode = "ipvs"
+        c.ipvs = .init()
+        c.ipvs?.syncPeriod = GoDuration(seconds: 5)
+        c.ipvs?.minSyncPeriod = GoDuration(seconds: 0)
+        c.iptables = .init()
+        c.iptables?.syncPeriod = GoDuration(seconds: 99)
+        #expect(c.resolvedSyncPeriod.seconds == 5 && c.resolvedMinSyncPeriod.seconds == 0, "ipvs mode follows ipvs.*, not iptables.*")
+        #expect(c.resolvedIPVSScheduler == "rr" && c.validationErrors().isEmpty)
+        c.ipvs?.scheduler = "mh"
+        #expect(c.resolvedIPVSScheduler == "mh" && c.validationErrors().isEmpty)
+        c.ipvs?.scheduler = "fastest"
+        c.ipvs?.excludeCIDRs = ["198.18.40.0/24", "not-a-cidr"]
+        c.ipvs?.udpTimeout = GoDuration(seconds: -1)
+        let errors = c.validationErrors()
+        #expect(errors.contains { $0.hasPrefix("KubeProxyConfiguration.ipvs.scheduler: Unsupported value: \"fastest\"") })
+        #expect(errors.contains("KubeProxyConfiguration.ipvs.excludeCIDRs[1]: Invalid value: \"not-a-cidr\": must be a valid CIDR"))
+        #expect(errors.contains { $0.hasPrefix("KubeProxyConfiguration.ipvs.udpTimeout") })
+        #expect(errors.count == 3)
+        // The same settings are not checked in another mode (upstream validates the section of the mode in use).
+        c.mode = "nftables"
+        #expect(c.validationErrors().isEmpty)
+    }
 }

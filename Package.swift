@@ -189,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTests",
-            dependencies: ["KubeProxyTesting", "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "IPTablesRules", "KubeProxyModel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeProxyTesting", "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "IPTablesRules", "KubeProxyModel", "Netlink", "KubeProxyKernel", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -103,6 +103,44 @@ public final class NetlinkSocket: Sendable {
         }
     }
 
+    /// Sends `messages` in one `send` (an nf_tables batch must arrive whole) and waits for the ack
+    /// or error of every message that asked for one. The socket's buffers are raised to fit.
+    /// - Throws: ``NetlinkError`` `.kernel` for the first refused message, with its index.
+    public func transaction(_ messages: [NetlinkMessage]) throws {
+        try io.withLock { _ in
+            let bytes = messages.flatMap { $0.encoded() }
+            var pending: [UInt32: Int] = [:]
+            for (index, message) in messages.enumerated() where message.flags.contains(.ack) { pending[message.sequence] = index }
+            // SO_SNDBUFFORCE / SO_RCVBUFFORCE (root): the batch, and about 1 KiB of queue per ack.
+            for (option, size) in [(Int32(32), bytes.count + 65_536), (Int32(33), pending.count * 1_024 + 65_536)] where size > 200_000 {
+                var value = Int32(size)
+                setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<Int32>.size))
+            }
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
+            guard sent == bytes.count else { throw NetlinkError(code: .socket, errno: errno, message: "send (\(bytes.count) bytes)") }
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)   // never wait forever for an ack
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            defer {
+                var none = timeval(tv_sec: 0, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
+            }
+            var firstError: (index: Int, errno: Int32)?
+            var buffer = [UInt8](repeating: 0, count: 1 << 18)
+            while !pending.isEmpty {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { throw NetlinkError(code: .socket, errno: errno, message: "recv") }
+                for reply in try NetlinkMessage.parse(Array(buffer[0..<n])) {
+                    guard let errorNumber = reply.errorNumber, let index = pending.removeValue(forKey: reply.sequence) else { continue }
+                    if errorNumber != 0, firstError.map({ index < $0.index }) ?? true { firstError = (index, errorNumber) }
+                }
+            }
+            if let firstError {
+                throw NetlinkError(code: .kernel, errno: firstError.errno, message: "netlink transaction: message \(firstError.index) of \(messages.count) refused",
+                                   batchIndex: firstError.index)
+            }
+        }
+    }
+
     /// Resolves a generic netlink family name to its id.
     public func familyID(_ name: String) throws -> UInt16 {
         let replies = try request(GenericNetlinkController.getFamily(name, sequence: nextSequence()))

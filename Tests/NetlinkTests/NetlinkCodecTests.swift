@@ -84,4 +84,24 @@ struct NetlinkCodecTests {
         #expect(attributes.first(9)?.u32 == 128)
         #expect(try IPVSService(attributes: try NetlinkAttribute.parse(NetlinkAttribute.nested(1, attributes).payload[...])) == v6)
     }
+
+    @Test("nf_tables: concatenated keys padded to 4-byte registers; a batch framed by BEGIN/END for subsystem 10; NEWSETELEM with CREATE")
+    func nftablesElements() throws {
+        // 198.18.10.10 . tcp . 80: 4 address bytes, the protocol in a register of its own, the port big-endian.
+        #expect(NFTablesNetlink.key([[198, 18, 10, 10], [6], [0, 80]]) == [198, 18, 10, 10, 6, 0, 0, 0, 0, 80, 0, 0])
+        let add = NFTablesNetlink.elements(add: true, family: .ip, table: "kube-proxy", set: "cluster-ips", [.init(key: [198, 18, 10, 10], comment: "x")], sequence: 7)
+        #expect(add.type == 0x0A0C && add.flags.rawValue == 0x405 && add.sequence == 7)
+        #expect(Array(add.payload.prefix(4)) == [2, 0, 0, 0], "nfgenmsg: NFPROTO_IPV4, version 0")
+        let attributes = try NetlinkAttribute.parse(add.payload[4...])
+        #expect(attributes.first(1)?.string == "kube-proxy" && attributes.first(2)?.string == "cluster-ips")
+        let element = try #require(try attributes.first(3)?.children().first)
+        let parts = try element.children()
+        #expect(try parts.first(1)?.children().first(1)?.payload == [198, 18, 10, 10])
+        #expect(parts.first(6)?.payload == [0, 2, UInt8(ascii: "x"), 0], "comment as libnftnl user data")
+        let delete = NFTablesNetlink.elements(add: false, family: .ip6, table: "t", set: "s", [], sequence: 1)
+        #expect(delete.type == 0x0A0E && delete.flags.rawValue == 0x5 && delete.payload[0] == 10)
+        let batch = NFTablesNetlink.batch([add], begin: 6, end: 8)
+        #expect(batch.map(\.type) == [0x10, 0x0A0C, 0x11] && batch.map(\.sequence) == [6, 7, 8])
+        #expect(batch[0].payload == [0, 0, 0, 10] && !batch[0].flags.contains(.ack), "res_id NFNL_SUBSYS_NFTABLES, big-endian; no ack for the markers")
+    }
 }

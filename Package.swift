@@ -147,7 +147,7 @@ let package = Package(
         // Benchmarks of the iptables dataplane (make bench); not part of the tests.
         .executableTarget(
             name: "skp-bench",
-            dependencies: ["KubeProxyRuntime", "NFTablesRules", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KubeProxyRuntime", "NFTablesRules", "Netlink", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

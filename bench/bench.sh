@@ -5,6 +5,7 @@
 #   SIZES        Service counts for compile and bench     (default 1000,10000,30000)
 #   APPLY_SIZES  Service counts for the apply comparison   (default 1000,10000)
 #   MODES        modes for swift-kube-proxy bench          (default all five)
+#   ELEMENT_SIZE Services x endpoints for the nftables element-cost comparison (default 10000x10)
 #   IPVS_VM      0 skips the IPVS benchmark in the qemu VM (vm/bench.sh; slow: software emulation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,11 @@ for backend in legacy nft; do
   ip netns exec "$ns" "$DIR/skp-bench" --sizes "$APPLY_SIZES" --apply-only --apply --backend "$backend"
   ip netns del "$ns"
 done
+# One nftables element: nft (which loads its cache of the whole table first) against the netlink writer.
+ns=skp-bench-elements; ip netns del "$ns" 2>/dev/null || true; ip netns add "$ns"
+trap 'ip netns del '"$ns"' 2>/dev/null || true' EXIT
+ip netns exec "$ns" "$DIR/skp-bench" --nftables-element-cost "${ELEMENT_SIZE:-10000x10}"
+ip netns del "$ns"
 "$DIR/swift-kube-proxy" bench --modes "$MODES" --services "$SIZES" --output bench-results
 # IPVS needs a kernel with IPVS: the same benchmark in the qemu VM (vm/bench.sh), IPVS beside
 # iptables on the guest kernel. IPVS_VM=0 skips it.

@@ -13,6 +13,13 @@ import Logging
 struct Bench {
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
+    static func timeAsync<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value = try await body()
+        return (value, seconds(clock.now - start))
+    }
+
     static func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
         let clock = ContinuousClock()
         let start = clock.now
@@ -44,6 +51,11 @@ struct Bench {
             }
             let (_, renderTime) = time { partial.transaction.rendered() }
             print("full compile \(fullTime) s; changedServices \(diffTime) s; partial compile \(partialTime) s (\(partial.transaction.count) ops); render \(renderTime) s")
+            return
+        }
+        if let i = args.firstIndex(of: "--nftables-element-cost") {
+            let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
+            try await ElementCost.run(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)
             return
         }
         if let i = args.firstIndex(of: "--dump-nftables") {

@@ -1,5 +1,5 @@
 /// nf_tables over netlink (`include/uapi/linux/netfilter/nf_tables.h`, `nfnetlink.h`): the
-/// messages of a transaction, starting with set and map elements. A transaction is a batch —
+/// messages of a transaction — so far set and map elements, regular chains, chain flushes. A transaction is a batch —
 /// `NFNL_MSG_BATCH_BEGIN`, the operations, `NFNL_MSG_BATCH_END` — that the kernel commits whole
 /// or not at all, sent on a `NETLINK_NETFILTER` socket.
 public enum NFTablesNetlink {
@@ -7,6 +7,7 @@ public enum NFTablesNetlink {
     public static let netlinkProtocol: Int32 = 12
     static let subsystem: UInt16 = 10           // NFNL_SUBSYS_NFTABLES
     static let batchBegin: UInt16 = 0x10, batchEnd: UInt16 = 0x11
+    static let newChain: UInt16 = 3, deleteChain: UInt16 = 5, deleteRule: UInt16 = 8
     static let newSetElement: UInt16 = 12, deleteSetElement: UInt16 = 14
     /// `NLM_F_CREATE`: adding an element that exists is not an error (as `nft add element`).
     static let createFlag: UInt16 = 0x400
@@ -55,7 +56,6 @@ public enum NFTablesNetlink {
 
     /// `NFT_MSG_NEWSETELEM` (or `DELSETELEM`) for `elements` of `set` in `table`.
     public static func elements(add: Bool, family: Family, table: String, set: String, _ elements: [Element], sequence: UInt32) -> NetlinkMessage {
-        var payload = nfgen(family: family.rawValue)
         let list = elements.map { element -> NetlinkAttribute in
             var attributes: [NetlinkAttribute] = [.nested(ElementAttribute.key, [.bytes(DataAttribute.value, element.key)], flagged: true)]
             switch element.data {
@@ -75,14 +75,32 @@ public enum NFTablesNetlink {
             }
             return .nested(1, attributes, flagged: true)   // NFTA_LIST_ELEM
         }
-        for attribute in [NetlinkAttribute.string(ListAttribute.table, table), .string(ListAttribute.set, set),
-                          .nested(ListAttribute.elements, list, flagged: true)] {
-            attribute.encode(into: &payload)
+        return message(add ? newSetElement : deleteSetElement, family: family,
+                       [.string(ListAttribute.table, table), .string(ListAttribute.set, set), .nested(ListAttribute.elements, list, flagged: true)],
+                       create: add, sequence: sequence)
+    }
+
+    /// `NFT_MSG_NEWCHAIN` for a regular chain (as `nft add chain`: no error when it exists), or
+    /// `NFT_MSG_DELCHAIN` (the chain must be empty and unused).
+    public static func chain(add: Bool, family: Family, table: String, name: String, comment: String? = nil, sequence: UInt32) -> NetlinkMessage {
+        var attributes: [NetlinkAttribute] = [.string(ChainAttribute.table, table), .string(ChainAttribute.name, name)]
+        if add, let comment {
+            let text = Array(comment.utf8) + [0]
+            attributes.append(.bytes(ChainAttribute.userData, [0, UInt8(text.count)] + text))   // NFTNL_UDATA_CHAIN_COMMENT
         }
-        let type = subsystem << 8 | (add ? newSetElement : deleteSetElement)
-        return NetlinkMessage(type: type, flags: NetlinkMessage.Flags(rawValue: NetlinkMessage.Flags.request.rawValue | NetlinkMessage.Flags.ack.rawValue
-                                                                      | (add ? createFlag : 0)),
-                              sequence: sequence, payload: payload)
+        return message(add ? newChain : deleteChain, family: family, attributes, create: add, sequence: sequence)
+    }
+
+    /// `NFT_MSG_DELRULE` naming only the chain: every rule of the chain goes (`nft flush chain`).
+    public static func flushChain(family: Family, table: String, name: String, sequence: UInt32) -> NetlinkMessage {
+        message(deleteRule, family: family, [.string(RuleAttribute.table, table), .string(RuleAttribute.chain, name)], create: false, sequence: sequence)
+    }
+
+    static func message(_ command: UInt16, family: Family, _ attributes: [NetlinkAttribute], create: Bool, sequence: UInt32) -> NetlinkMessage {
+        var payload = nfgen(family: family.rawValue)
+        for attribute in attributes { attribute.encode(into: &payload) }
+        let flags = NetlinkMessage.Flags.request.rawValue | NetlinkMessage.Flags.ack.rawValue | (create ? createFlag : 0)
+        return NetlinkMessage(type: subsystem << 8 | command, flags: NetlinkMessage.Flags(rawValue: flags), sequence: sequence, payload: payload)
     }
 
     /// `operations` wrapped in a batch; the begin and end messages take the sequence numbers
@@ -94,6 +112,8 @@ public enum NFTablesNetlink {
         return [marker(batchBegin, begin)] + operations + [marker(batchEnd, end)]
     }
 
+    enum ChainAttribute { static let table: UInt16 = 1, name: UInt16 = 3, userData: UInt16 = 12 }
+    enum RuleAttribute { static let table: UInt16 = 1, chain: UInt16 = 2 }
     enum ListAttribute { static let table: UInt16 = 1, set: UInt16 = 2, elements: UInt16 = 3 }
     enum ElementAttribute { static let key: UInt16 = 1, data: UInt16 = 2, flags: UInt16 = 3, userData: UInt16 = 6 }
     enum DataAttribute { static let value: UInt16 = 1, verdict: UInt16 = 2 }

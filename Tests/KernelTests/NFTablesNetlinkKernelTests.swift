@@ -3,9 +3,9 @@ import KubeProxyKernel
 import Netlink
 import Testing
 
-/// nf_tables over our own netlink writer, against this machine's kernel: elements written in one
+/// nf_tables over our own netlink writer, against this machine's kernel: elements and chains written in one
 /// batch must leave exactly the table `nft add element` leaves, a refused batch nothing at all.
-@Suite("Kernel: nf_tables elements over netlink", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
+@Suite("Kernel: nf_tables elements and chains over netlink", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
 struct NFTablesNetlinkKernelTests {
     static let table = """
         table ip kube-proxy {
@@ -92,5 +92,36 @@ struct NFTablesNetlinkKernelTests {
             #expect(error.errno == 2 && error.batchIndex == 2, "\(error)")   // ENOENT, the second operation (after BATCH_BEGIN)
         }
         #expect(pair.listing(pair.ours) == before, "nothing of the refused batch was applied")
+    }
+
+    @Test("chains added, flushed and deleted leave the table nft leaves; the ops and elements share one atomic batch")
+    func chains() throws {
+        let pair = try Pair()
+        try pair.viaNFT("add rule ip kube-proxy service-web ip daddr 198.18.10.10 counter\nadd rule ip kube-proxy service-dns counter")
+        let setup = Lab.shell("printf '%s\\n' 'add rule ip kube-proxy service-web ip daddr 198.18.10.10 counter' 'add rule ip kube-proxy service-dns counter' | ip netns exec \(pair.ours) nft -f -")
+        try #require(setup.status == 0, "\(setup.output)")
+        try pair.viaNFT("""
+            add chain ip kube-proxy endpoint-a
+            add chain ip kube-proxy endpoint-b { comment "demo/web/tcp/http__198.18.1.2/8080" ; }
+            add chain ip kube-proxy endpoint-a
+            flush chain ip kube-proxy service-web
+            flush chain ip kube-proxy service-dns
+            delete chain ip kube-proxy service-dns
+            add element ip kube-proxy service-ips { 198.18.10.10 . tcp . 80 : goto endpoint-a }
+            """)
+        try pair.viaNetlink([
+            NFTablesNetlink.chain(add: true, family: .ip, table: "kube-proxy", name: "endpoint-a", sequence: 0),
+            NFTablesNetlink.chain(add: true, family: .ip, table: "kube-proxy", name: "endpoint-b", comment: "demo/web/tcp/http__198.18.1.2/8080", sequence: 0),
+            NFTablesNetlink.chain(add: true, family: .ip, table: "kube-proxy", name: "endpoint-a", sequence: 0),   // again: no error, as nft add
+            NFTablesNetlink.flushChain(family: .ip, table: "kube-proxy", name: "service-web", sequence: 0),
+            NFTablesNetlink.flushChain(family: .ip, table: "kube-proxy", name: "service-dns", sequence: 0),
+            NFTablesNetlink.chain(add: false, family: .ip, table: "kube-proxy", name: "service-dns", sequence: 0),
+            // A chain created earlier in the same batch can already be a goto target.
+            NFTablesNetlink.elements(add: true, family: .ip, table: "kube-proxy", set: "service-ips",
+                                     [.init(key: Self.serviceKey([198, 18, 10, 10], 6, 80), data: .goto("endpoint-a"))], sequence: 0),
+        ])
+        let written = pair.listing(pair.ours)
+        #expect(written == pair.listing(pair.nft), "netlink:\n\(written)\nnft:\n\(pair.listing(pair.nft))")
+        #expect(written.contains("chain endpoint-b {\n\t\tcomment \"demo/web/tcp/http__198.18.1.2/8080\"") && !written.contains("service-dns"))
     }
 }

@@ -86,14 +86,7 @@ public final class NetlinkSocket: Sendable {
                 let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
                 guard sent == bytes.count else { throw NetlinkError(code: .socket, errno: errno, message: "send") }
                 var pending = Dictionary(uniqueKeysWithValues: (start..<end).map { (messages[$0].sequence, $0) })
-                while !pending.isEmpty {
-                    let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                    guard n > 0 else { throw NetlinkError(code: .socket, errno: errno, message: "recv") }
-                    for reply in try NetlinkMessage.parse(Array(buffer[0..<n])) {
-                        guard let errorNumber = reply.errorNumber, let index = pending.removeValue(forKey: reply.sequence) else { continue }
-                        if errorNumber != 0, firstError.map({ index < $0.index }) ?? true { firstError = (index, errorNumber) }
-                    }
-                }
+                try awaitAcks(&pending, buffer: &buffer, firstError: &firstError)
                 start = end
             }
             if let firstError {
@@ -126,17 +119,23 @@ public final class NetlinkSocket: Sendable {
             }
             var firstError: (index: Int, errno: Int32)?
             var buffer = [UInt8](repeating: 0, count: 1 << 18)
-            while !pending.isEmpty {
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                guard n > 0 else { throw NetlinkError(code: .socket, errno: errno, message: "recv") }
-                for reply in try NetlinkMessage.parse(Array(buffer[0..<n])) {
-                    guard let errorNumber = reply.errorNumber, let index = pending.removeValue(forKey: reply.sequence) else { continue }
-                    if errorNumber != 0, firstError.map({ index < $0.index }) ?? true { firstError = (index, errorNumber) }
-                }
-            }
+            try awaitAcks(&pending, buffer: &buffer, firstError: &firstError)
             if let firstError {
                 throw NetlinkError(code: .kernel, errno: firstError.errno, message: "netlink transaction: message \(firstError.index) of \(messages.count) refused",
                                    batchIndex: firstError.index)
+            }
+        }
+    }
+
+    /// Reads replies until every message in `pending` (sequence -> index) was acked or refused,
+    /// keeping the refusal with the lowest index in `firstError`. The caller holds `io`.
+    private func awaitAcks(_ pending: inout [UInt32: Int], buffer: inout [UInt8], firstError: inout (index: Int, errno: Int32)?) throws {
+        while !pending.isEmpty {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw NetlinkError(code: .socket, errno: errno, message: "recv") }
+            for reply in try NetlinkMessage.parse(Array(buffer[0..<n])) {
+                guard let errorNumber = reply.errorNumber, let index = pending.removeValue(forKey: reply.sequence) else { continue }
+                if errorNumber != 0, firstError.map({ index < $0.index }) ?? true { firstError = (index, errorNumber) }
             }
         }
     }

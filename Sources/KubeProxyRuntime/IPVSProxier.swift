@@ -68,12 +68,18 @@ public actor IPVSProxier: Proxier {
         return present && dummyPresent
     }
 
-    /// The planner for this sync's host addresses: NodePorts on every matching address except
-    /// loopback and IPv6 link-local ones.
-    static func planner(scheduler: String, options: IPTablesCompilerOptions, family: IPFamily, local: [IPAddress]) -> IPVSPlanner {
-        let candidates = local.filter { $0.family == family && !$0.isLoopback && !$0.isIPv6LinkLocal }
-        return IPVSPlanner(scheduler: scheduler, nodePortAddresses: options.nodePortAddresses.matchingAddresses(candidates),
-                           localAddresses: Set(local), nodeIP: options.nodeIP)
+    /// What a sync wants for `state` on a host with `local` addresses: the virtual servers, sets
+    /// and addresses (NodePorts on every matching address except loopback and IPv6 link-local),
+    /// and the iptables payload.
+    static func plan(_ state: ProxyState, scheduler: String, options: IPTablesCompilerOptions,
+                     local: [IPAddress]) -> (desired: IPVSPlanner.Desired, payload: String) {
+        let candidates = local.filter { $0.family == state.family && !$0.isLoopback && !$0.isIPv6LinkLocal }
+        let planner = IPVSPlanner(scheduler: scheduler, nodePortAddresses: options.nodePortAddresses.matchingAddresses(candidates),
+                                  localAddresses: Set(local), nodeIP: options.nodeIP)
+        let desired = planner.desired(state)
+        var payloadOptions = options
+        payloadOptions.hostAddresses = local
+        return (desired, IPVSIPTablesRules.payload(desired, options: payloadOptions, family: state.family))
     }
 
     @discardableResult
@@ -92,7 +98,7 @@ public actor IPVSProxier: Proxier {
             try await dummy.ensure()
             steps.lap("setup")
             let local = localAddresses()
-            let desired = Self.planner(scheduler: scheduler, options: options, family: state.family, local: local).desired(state)
+            let (desired, payload) = Self.plan(state, scheduler: scheduler, options: options, local: local)
             steps.lap("plan")
             try await ipset.restore(IPSetRestore.script(desired: desired.setEntries, previous: full ? nil : lastSets, family: state.family))
             // From here on the sets may hold entries the kernel's other parts do not yet match;
@@ -128,9 +134,7 @@ public actor IPVSProxier: Proxier {
             kernelTable = nil
             try ipvs.apply(operations)
             steps.lap("ipvs")
-            var payloadOptions = options
-            payloadOptions.hostAddresses = local
-            try await iptables.restore(IPVSIPTablesRules.payload(desired, options: payloadOptions, family: state.family))
+            try await iptables.restore(payload)
             steps.lap("iptables")
             try await dummy.update(add: [], remove: Array(bound.filter { $0.family == state.family }.subtracting(desired.boundAddresses)))
             let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)

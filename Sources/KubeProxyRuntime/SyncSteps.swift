@@ -1,5 +1,5 @@
 /// How long each step of one sync took, in order (`plan=0.12s ipsets=0.03s ...` in the log).
-public struct SyncSteps: Hashable, Sendable, CustomStringConvertible {
+public struct SyncSteps: Sendable, CustomStringConvertible {
     public private(set) var steps: [(name: String, duration: Duration)] = []
     private var last: ContinuousClock.Instant
 
@@ -18,7 +18,4 @@ public struct SyncSteps: Hashable, Sendable, CustomStringConvertible {
             return "\(step.name)=\((seconds * 1000).rounded() / 1000)s"
         }.joined(separator: " ")
     }
-
-    public static func == (a: SyncSteps, b: SyncSteps) -> Bool { a.description == b.description }
-    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }

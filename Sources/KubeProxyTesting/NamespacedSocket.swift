@@ -11,14 +11,9 @@ import Glibc
 public enum NamespacedSocket {
     public struct Failure: Error, CustomStringConvertible { public var description: String }
 
-    /// Runs `body` on a thread inside network namespace `namespace` (see ``NetworkNamespace``).
-    public static func inNamespace<T: Sendable>(_ namespace: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        try NetworkNamespace.run(in: namespace, body)
-    }
-
     /// A bound, listening IPv4 socket on `host:port` in namespace `namespace`.
     public static func listen(namespace: String, host: String, port: Int) throws -> Int32 {
-        try inNamespace(namespace) {
+        try NetworkNamespace.run(in: namespace) {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -12,7 +12,7 @@ struct NetlinkKernelTests {
         let namespace = "skpnl\(getpid())"
         #expect(system("ip netns add \(namespace)") == 0)
         defer { _ = system("ip netns del \(namespace)") }
-        let fd = try NamespacedSocket.inNamespace(namespace) { socket(16, Int32(SOCK_RAW.rawValue), NetlinkSocket.netlinkGeneric) }
+        let fd = try NetworkNamespace.run(in: namespace) { socket(16, Int32(SOCK_RAW.rawValue), NetlinkSocket.netlinkGeneric) }
         let netlink = try NetlinkSocket(fd: fd)
         #expect(try netlink.familyID("nlctrl") == GenericNetlinkController.family)
         let ipvsAvailable = FileManager.default.fileExists(atPath: "/proc/net/ip_vs")

@@ -58,20 +58,24 @@ hold=$!
 for _ in $(seq 1 50); do grep -q connected $RUN/hold.out && break; sleep 0.1; done
 held=$(awk '/connected/ {print $3}' $RUN/hold.out)
 result hold-connected "$held"
-n=$(syncs); publish $X/step1-$held.json; wait_sync "$n"
+# Wait for the change itself: a periodic sync that read the old file may end first.
+held_ip=$([ "$held" = pod1 ] && echo 198.18.1.2 || echo 198.18.1.6)
+publish $X/step1-$held.json
+for _ in $(seq 1 300); do in_ns node ipvsadm -Ln -t 198.18.10.30:80 | awk -v a="$held_ip:7070" '$2 == a && $4 == 0 {f=1} END {exit !f}' && break; sleep 0.1; done
 result drained $(in_ns node ipvsadm -Ln -t 198.18.10.30:80 | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $2 "@" $4 "/" $5}' | sort | tr '\n' ' ')
 tally hold-new client --dst 198.18.10.30 --port 80 --count 6 --timeout 300
 touch $RUN/release; wait $hold
 result hold-after $(awk '/after/ {print $3}' $RUN/hold.out)
 gone=no
 for _ in $(seq 1 300); do
-  in_ns node ipvsadm -Ln -t 198.18.10.30:80 | grep -q "$( [ "$held" = pod1 ] && echo 198.18.1.2 || echo 198.18.1.6 ):7070" || { gone=yes; break; }
+  in_ns node ipvsadm -Ln -t 198.18.10.30:80 | grep -q "$held_ip:7070" || { gone=yes; break; }
   sleep 0.2
 done
 result drained-gone $gone $(in_ns node ipvsadm -Ln -t 198.18.10.30:80 | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $2 "@" $4}' | tr '\n' ' ')
 
 # Changes while running: a Service added, another removed.
-n=$(syncs); publish $X/step2.json; wait_sync "$n"
+publish $X/step2.json
+for _ in $(seq 1 300); do in_ns node ipvsadm -Ln | grep -q "198.18.10.40:80" && break; sleep 0.1; done
 tally added client --dst 198.18.10.40 --port 80 --count 3 --timeout 1500
 tally extip-removed ext --dst 198.18.20.1 --port 80 --timeout 1500
 result extip-vs $(in_ns node ipvsadm -Ln | grep -c "198.18.20.1:80")

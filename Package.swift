@@ -73,11 +73,17 @@ let package = Package(
             name: "Netlink",
             swiftSettings: swiftSettings
         ),
+        // Pure: an NFTTransaction as nf_tables netlink messages (Service chains, rules, elements).
+        .target(
+            name: "NFTablesWire",
+            dependencies: ["NFTablesRules", "Netlink"],
+            swiftSettings: swiftSettings
+        ),
         // Side effects: iptables-restore, conntrack, sysctls, interface addresses, netlink sockets.
         .target(
             name: "KubeProxyKernel",
             dependencies: [
-                "IPTablesRules", "NFTablesRules", "Netlink", "IPVSRules",
+                "IPTablesRules", "NFTablesRules", "NFTablesWire", "Netlink", "IPVSRules",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -162,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetlinkTests",
-            dependencies: ["Netlink", "KubeProxyKernel", "KubeProxyTesting", "IPVSRules", "KubeProxyCore", "KubeProxyModel"],
+            dependencies: ["Netlink", "NFTablesWire", "NFTablesRules", "KubeProxyKernel", "KubeProxyTesting", "IPVSRules", "KubeProxyCore", "KubeProxyModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

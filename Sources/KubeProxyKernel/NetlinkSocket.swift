@@ -37,6 +37,9 @@ public final class NetlinkSocket: Sendable {
     /// The next sequence number.
     public func nextSequence() -> UInt32 { sequence.withLock { $0 &+= 1; return $0 } }
 
+    /// Reserves `count` sequence numbers and returns the first.
+    public func nextSequence(count: UInt32) -> UInt32 { sequence.withLock { let first = $0 &+ 1; $0 &+= count; return first } }
+
     /// Sends `message` and returns the data messages of its reply (none for a plain ack).
     /// - Throws: ``NetlinkError`` `.kernel` with the errno when the kernel refuses it.
     public func request(_ message: NetlinkMessage) throws -> [NetlinkMessage] {
@@ -97,13 +100,19 @@ public final class NetlinkSocket: Sendable {
     }
 
     /// Sends `messages` in one `send` (an nf_tables batch must arrive whole) and waits for the ack
-    /// or error of every message that asked for one. The socket's buffers are raised to fit.
+    /// of every message that asked for one. The kernel reports every refused message whether it
+    /// asked or not, so a batch usually asks on its last message only. The socket's buffers are raised to fit.
     /// - Throws: ``NetlinkError`` `.kernel` for the first refused message, with its index.
     public func transaction(_ messages: [NetlinkMessage]) throws {
         try io.withLock { _ in
-            let bytes = messages.flatMap { $0.encoded() }
-            var pending: [UInt32: Int] = [:]
-            for (index, message) in messages.enumerated() where message.flags.contains(.ack) { pending[message.sequence] = index }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(messages.count * 160)
+            var pending: [UInt32: Int] = [:], indexes: [UInt32: Int] = [:]
+            for (index, message) in messages.enumerated() {
+                message.encode(into: &bytes)
+                indexes[message.sequence] = index
+                if message.flags.contains(.ack) { pending[message.sequence] = index }
+            }
             // SO_SNDBUFFORCE / SO_RCVBUFFORCE (root): the batch, and about 1 KiB of queue per ack.
             for (option, size) in [(Int32(32), bytes.count + 65_536), (Int32(33), pending.count * 1_024 + 65_536)] where size > 200_000 {
                 var value = Int32(size)
@@ -111,15 +120,11 @@ public final class NetlinkSocket: Sendable {
             }
             let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
             guard sent == bytes.count else { throw NetlinkError(code: .socket, errno: errno, message: "send (\(bytes.count) bytes)") }
-            var timeout = timeval(tv_sec: 30, tv_usec: 0)   // never wait forever for an ack
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            defer {
-                var none = timeval(tv_sec: 0, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, socklen_t(MemoryLayout<timeval>.size))
-            }
+            setReceiveTimeout(seconds: 30)   // never wait forever for an ack
+            defer { setReceiveTimeout(seconds: 0) }
             var firstError: (index: Int, errno: Int32)?
             var buffer = [UInt8](repeating: 0, count: 1 << 18)
-            try awaitAcks(&pending, buffer: &buffer, firstError: &firstError)
+            try awaitAcks(&pending, unacked: indexes, buffer: &buffer, firstError: &firstError)
             if let firstError {
                 throw NetlinkError(code: .kernel, errno: firstError.errno, message: "netlink transaction: message \(firstError.index) of \(messages.count) refused",
                                    batchIndex: firstError.index)
@@ -127,15 +132,29 @@ public final class NetlinkSocket: Sendable {
         }
     }
 
+    private func setReceiveTimeout(seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Reads replies until every message in `pending` (sequence -> index) was acked or refused,
-    /// keeping the refusal with the lowest index in `firstError`. The caller holds `io`.
-    private func awaitAcks(_ pending: inout [UInt32: Int], buffer: inout [UInt8], firstError: inout (index: Int, errno: Int32)?) throws {
+    /// keeping the refusal with the lowest index in `firstError`; refusals of messages in `unacked`
+    /// count too. After a refusal it waits at most a second more. The caller holds `io`.
+    private func awaitAcks(_ pending: inout [UInt32: Int], unacked: [UInt32: Int] = [:], buffer: inout [UInt8],
+                           firstError: inout (index: Int, errno: Int32)?) throws {
         while !pending.isEmpty {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw NetlinkError(code: .socket, errno: errno, message: "recv") }
+            guard n > 0 else {
+                if firstError != nil, errno == EAGAIN || errno == EWOULDBLOCK { return }
+                throw NetlinkError(code: .socket, errno: errno, message: "recv")
+            }
             for reply in try NetlinkMessage.parse(Array(buffer[0..<n])) {
-                guard let errorNumber = reply.errorNumber, let index = pending.removeValue(forKey: reply.sequence) else { continue }
-                if errorNumber != 0, firstError.map({ index < $0.index }) ?? true { firstError = (index, errorNumber) }
+                guard let errorNumber = reply.errorNumber,
+                      let index = pending.removeValue(forKey: reply.sequence) ?? unacked[reply.sequence] else { continue }
+                if errorNumber != 0 {
+                    if firstError == nil && !unacked.isEmpty { setReceiveTimeout(seconds: 1) }
+                    if firstError.map({ index < $0.index }) ?? true { firstError = (index, errorNumber) }
+                }
             }
         }
     }

@@ -23,6 +23,9 @@ public actor NFTablesProxier: Proxier {
     public private(set) var lastApplied: ProxyState?
     public private(set) var needFullSync = true
     public private(set) var lastPlan: NFTablesSyncPlan?
+    /// The steps of the last sync: `list`, `compile`, `apply` (staged: `containers`, `services`,
+    /// `frame`), `conntrack`.
+    public private(set) var lastSteps = SyncSteps()
     /// Successful syncs, failed transactions, and the size of the last transaction.
     public private(set) var fullSyncs = 0, partialSyncs = 0, failures = 0, lastOperations = 0
     private var memory: NFTablesMemory?
@@ -53,6 +56,8 @@ public actor NFTablesProxier: Proxier {
         let start = clock.now
         let full = needFullSync || lastApplied == nil || memory == nil || lastApplied?.nodeLabels != state.nodeLabels
         let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
+        var steps = SyncSteps(start: start)
+        defer { lastSteps = steps }
         do {
             // Listing the table costs a dump of every chain and anonymous map (seconds at 10k
             // Services): full syncs ask the kernel; between them the table holds what the last sync left.
@@ -60,8 +65,10 @@ public actor NFTablesProxier: Proxier {
                 : (lastAppliedPlan?.activeChains ?? [])
             let sets = full ? Set(try await nft.listSets(family: family, table: NFTablesCompiler.table))
                 : (lastAppliedPlan?.activeAffinitySets ?? [])
+            steps.lap("list")
             let plan = compiler.compile(state, scope: scope, previous: full ? nil : memory, existingChains: chains, existingSets: sets)
             lastPlan = plan
+            steps.lap("compile")
             // Chains stale for over a second are deleted in this sync's last transaction (each `nft`
             // call reloads its cache of every chain: a second at 10k Services); if that transaction
             // fails, it is retried without them and they wait for a later sync.
@@ -74,6 +81,7 @@ public actor NFTablesProxier: Proxier {
             }
             var deleted = !old.isEmpty
             for (index, stage) in stages.enumerated() {
+                if stages.count > 2 && index == stages.count - 1 { steps.lap("services") }
                 do { try await nft.run(stage) } catch {
                     guard index == stages.count - 1, !old.isEmpty else { failures += 1; throw error }
                     logger.warning("could not delete stale chains; will retry", metadata: ["error": "\(error)"])
@@ -82,11 +90,14 @@ public actor NFTablesProxier: Proxier {
                         do { try await nft.run(retry) } catch { failures += 1; throw error }
                     }
                 }
+                if stages.count > 2 && index == 0 { steps.lap("containers") }
             }
             if deleted { for chain in old { staleSince[chain] = nil } }
             for chain in plan.staleChains where staleSince[chain] == nil { staleSince[chain] = start }
+            steps.lap(stages.count > 2 ? "frame" : "apply")
             let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
             if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
+            steps.lap("conntrack")
             memory = plan.memory
             lastAppliedPlan = plan
             lastApplied = state
@@ -95,7 +106,7 @@ public actor NFTablesProxier: Proxier {
             if full { fullSyncs += 1 } else { partialSyncs += 1 }
             let elapsed = clock.now - start
             logger.info("sync done", metadata: ["full": "\(full)", "duration": "\(elapsed)", "operations": "\(plan.transaction.count)",
-                                                "staleChains": "\(plan.staleChains.count)"])
+                                                "staleChains": "\(plan.staleChains.count)", "steps": "\(steps)"])
             return SyncOutcome(full: full, error: nil, duration: elapsed)
         } catch {
             needFullSync = true

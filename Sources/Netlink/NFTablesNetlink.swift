@@ -7,10 +7,12 @@ public enum NFTablesNetlink {
     public static let netlinkProtocol: Int32 = 12
     static let subsystem: UInt16 = 10           // NFNL_SUBSYS_NFTABLES
     static let batchBegin: UInt16 = 0x10, batchEnd: UInt16 = 0x11
-    static let newChain: UInt16 = 3, deleteChain: UInt16 = 5, deleteRule: UInt16 = 8
-    static let newSetElement: UInt16 = 12, deleteSetElement: UInt16 = 14
+    static let newChain: UInt16 = 3, deleteChain: UInt16 = 5, newRule: UInt16 = 6, deleteRule: UInt16 = 8
+    static let newSet: UInt16 = 9, deleteSet: UInt16 = 11, newSetElement: UInt16 = 12, deleteSetElement: UInt16 = 14
     /// `NLM_F_CREATE`: adding an element that exists is not an error (as `nft add element`).
     static let createFlag: UInt16 = 0x400
+    /// `NLM_F_APPEND`: a new rule goes after the chain's last one (without it, before the first).
+    static let appendFlag: UInt16 = 0x800
 
     /// `NFPROTO_*` of a table's family.
     public enum Family: UInt8, Sendable {
@@ -28,9 +30,10 @@ public enum NFTablesNetlink {
     /// What an element maps to.
     public enum Data: Hashable, Sendable {
         case none
-        case goto(String)
-        case jump(String)
+        case verdict(NFTablesExpression.Verdict)
         case bytes([UInt8])
+        public static func goto(_ chain: String) -> Data { .verdict(.goto(chain)) }
+        public static func jump(_ chain: String) -> Data { .verdict(.jump(chain)) }
     }
 
     /// One set or map element: its key (already laid out, see ``key(_:)``), its data, its comment.
@@ -55,51 +58,100 @@ public enum NFTablesNetlink {
     static func nfgen(family: UInt8, resourceID: UInt16 = 0) -> [UInt8] { [family, 0, UInt8(resourceID >> 8), UInt8(resourceID & 0xFF)] }
 
     /// `NFT_MSG_NEWSETELEM` (or `DELSETELEM`) for `elements` of `set` in `table`.
-    public static func elements(add: Bool, family: Family, table: String, set: String, _ elements: [Element], sequence: UInt32) -> NetlinkMessage {
+    public static func elements(add: Bool, family: Family, table: String, set: String, setID: UInt32? = nil, _ elements: [Element],
+                                sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
         let list = elements.map { element -> NetlinkAttribute in
             var attributes: [NetlinkAttribute] = [.nested(ElementAttribute.key, [.bytes(DataAttribute.value, element.key)], flagged: true)]
             switch element.data {
             case .none: break
-            case .goto(let chain), .jump(let chain):
-                let code: UInt32 = if case .goto = element.data { 0xFFFF_FFFC } else { 0xFFFF_FFFD }   // NFT_GOTO -4, NFT_JUMP -3
-                attributes.append(.nested(ElementAttribute.data, [
-                    .nested(DataAttribute.verdict, [.be32(VerdictAttribute.code, code), .string(VerdictAttribute.chain, chain)], flagged: true),
-                ], flagged: true))
+            case .verdict(let verdict):
+                attributes.append(verdict.attribute)
             case .bytes(let value):
                 attributes.append(.nested(ElementAttribute.data, [.bytes(DataAttribute.value, value)], flagged: true))
             }
-            if let comment = element.comment {
-                // libnftnl's user data: type NFTNL_UDATA_SET_ELEM_COMMENT (0), length, the NUL-terminated text.
-                let text = Array(comment.utf8) + [0]
-                attributes.append(.bytes(ElementAttribute.userData, [0, UInt8(text.count)] + text))
-            }
+            if let comment = element.comment { attributes.append(.bytes(ElementAttribute.userData, userDataText(comment))) }
             return .nested(1, attributes, flagged: true)   // NFTA_LIST_ELEM
         }
-        return message(add ? newSetElement : deleteSetElement, family: family,
-                       [.string(ListAttribute.table, table), .string(ListAttribute.set, set), .nested(ListAttribute.elements, list, flagged: true)],
-                       create: add, sequence: sequence)
+        var attributes: [NetlinkAttribute] = [.string(ListAttribute.table, table), .string(ListAttribute.set, set)]
+        if let setID { attributes.append(.be32(ListAttribute.setID, setID)) }
+        attributes.append(.nested(ListAttribute.elements, list, flagged: true))
+        return message(add ? newSetElement : deleteSetElement, family: family, attributes, flags: add ? createFlag : 0, sequence: sequence, ack: ack)
     }
 
     /// `NFT_MSG_NEWCHAIN` for a regular chain (as `nft add chain`: no error when it exists), or
     /// `NFT_MSG_DELCHAIN` (the chain must be empty and unused).
-    public static func chain(add: Bool, family: Family, table: String, name: String, comment: String? = nil, sequence: UInt32) -> NetlinkMessage {
+    public static func chain(add: Bool, family: Family, table: String, name: String, comment: String? = nil, sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
         var attributes: [NetlinkAttribute] = [.string(ChainAttribute.table, table), .string(ChainAttribute.name, name)]
-        if add, let comment {
-            let text = Array(comment.utf8) + [0]
-            attributes.append(.bytes(ChainAttribute.userData, [0, UInt8(text.count)] + text))   // NFTNL_UDATA_CHAIN_COMMENT
-        }
-        return message(add ? newChain : deleteChain, family: family, attributes, create: add, sequence: sequence)
+        if add, let comment { attributes.append(.bytes(ChainAttribute.userData, userDataText(comment))) }
+        return message(add ? newChain : deleteChain, family: family, attributes, flags: add ? createFlag : 0, sequence: sequence, ack: ack)
     }
 
     /// `NFT_MSG_DELRULE` naming only the chain: every rule of the chain goes (`nft flush chain`).
-    public static func flushChain(family: Family, table: String, name: String, sequence: UInt32) -> NetlinkMessage {
-        message(deleteRule, family: family, [.string(RuleAttribute.table, table), .string(RuleAttribute.chain, name)], create: false, sequence: sequence)
+    public static func flushChain(family: Family, table: String, name: String, sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        message(deleteRule, family: family, [.string(RuleAttribute.table, table), .string(RuleAttribute.chain, name)], flags: 0, sequence: sequence, ack: ack)
     }
 
-    static func message(_ command: UInt16, family: Family, _ attributes: [NetlinkAttribute], create: Bool, sequence: UInt32) -> NetlinkMessage {
+    /// `NFT_MSG_NEWRULE` appended to `chain` (as `nft add rule`); the comment is libnftnl's rule
+    /// user data (`NFTNL_UDATA_RULE_COMMENT`).
+    public static func rule(family: Family, table: String, chain: String, _ expressions: [NFTablesExpression], comment: String? = nil,
+                            sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        var attributes: [NetlinkAttribute] = [.string(RuleAttribute.table, table), .string(RuleAttribute.chain, chain),
+                                              .nested(RuleAttribute.expressions, expressions.map(\.attribute), flagged: true)]
+        if let comment { attributes.append(.bytes(RuleAttribute.userData, userDataText(comment))) }
+        return message(newRule, family: family, attributes, flags: createFlag | appendFlag, sequence: sequence, ack: ack)
+    }
+
+    /// `NFT_MSG_NEWSET` for the anonymous, constant verdict map of `numgen random mod N vmap { … }`:
+    /// integer keys (host order), `size` elements, referred to by `id` until the kernel names it `__mapN`.
+    public static func anonymousVerdictMap(family: Family, table: String, id: UInt32, size: UInt32, sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        // nft's set user data for it: key byte order host, data byte order unset, data typeof, no data interval.
+        let userData: [UInt8] = [0, 4, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 4, 8, 0, 4, 1, 0, 0, 0, 1, 0, 6, 4, 0, 0, 0, 0]
+        let attributes: [NetlinkAttribute] = [
+            .string(SetAttribute.table, table), .string(SetAttribute.name, anonymousMapName),
+            .be32(SetAttribute.flags, 0xB),                 // NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP
+            .be32(SetAttribute.keyType, 4), .be32(SetAttribute.keyLength, 4),   // nft's integer type
+            .be32(SetAttribute.dataType, 0xFFFF_FF00), .be32(SetAttribute.dataLength, 0),   // NFT_DATA_VERDICT
+            .be32(SetAttribute.id, id), .nested(SetAttribute.description, [.be32(1, size)], flagged: true),
+            .bytes(SetAttribute.userData, userData),
+        ]
+        return message(newSet, family: family, attributes, flags: createFlag, sequence: sequence, ack: ack)
+    }
+
+    /// The name nft gives anonymous verdict maps; the kernel replaces `%d` with a free number.
+    public static let anonymousMapName = "__map%d"
+
+    /// `NFT_MSG_NEWSET` for a named set of addresses with `flags dynamic,timeout` and a default
+    /// timeout (kube-proxy's affinity sets), as `nft add set` sends it: no error when it exists.
+    public static func timeoutSet(family: Family, table: String, name: String, timeoutMilliseconds: UInt64, id: UInt32,
+                                  sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        let v6 = family == .ip6
+        var timeout: [UInt8] = []
+        for shift in stride(from: 56, through: 0, by: -8) { timeout.append(UInt8(timeoutMilliseconds >> UInt64(shift) & 0xFF)) }
+        let attributes: [NetlinkAttribute] = [
+            .string(SetAttribute.table, table), .string(SetAttribute.name, name),
+            .be32(SetAttribute.flags, 0x30),                // NFT_SET_TIMEOUT | NFT_SET_EVAL
+            .be32(SetAttribute.keyType, v6 ? 8 : 7), .be32(SetAttribute.keyLength, v6 ? 16 : 4),   // ipv6_addr / ipv4_addr
+            .be32(SetAttribute.id, id), .bytes(SetAttribute.timeout, timeout),
+            .bytes(SetAttribute.userData, [0, 4, 2, 0, 0, 0]),   // key byte order: big endian
+        ]
+        return message(newSet, family: family, attributes, flags: createFlag, sequence: sequence, ack: ack)
+    }
+
+    /// `NFT_MSG_DELSET` (the set must be unused).
+    public static func deleteSet(family: Family, table: String, name: String, sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        message(deleteSet, family: family, [.string(SetAttribute.table, table), .string(SetAttribute.name, name)], flags: 0, sequence: sequence, ack: ack)
+    }
+
+    /// libnftnl's comment user data: type 0, length, the NUL-terminated text.
+    static func userDataText(_ text: String) -> [UInt8] {
+        let bytes = Array(text.utf8) + [0]
+        return [0, UInt8(bytes.count)] + bytes
+    }
+
+    static func message(_ command: UInt16, family: Family, _ attributes: [NetlinkAttribute], flags extra: UInt16, sequence: UInt32, ack: Bool) -> NetlinkMessage {
         var payload = nfgen(family: family.rawValue)
         for attribute in attributes { attribute.encode(into: &payload) }
-        let flags = NetlinkMessage.Flags.request.rawValue | NetlinkMessage.Flags.ack.rawValue | (create ? createFlag : 0)
+        let flags = NetlinkMessage.Flags.request.rawValue | (ack ? NetlinkMessage.Flags.ack.rawValue : 0) | extra
         return NetlinkMessage(type: subsystem << 8 | command, flags: NetlinkMessage.Flags(rawValue: flags), sequence: sequence, payload: payload)
     }
 
@@ -113,9 +165,12 @@ public enum NFTablesNetlink {
     }
 
     enum ChainAttribute { static let table: UInt16 = 1, name: UInt16 = 3, userData: UInt16 = 12 }
-    enum RuleAttribute { static let table: UInt16 = 1, chain: UInt16 = 2 }
-    enum ListAttribute { static let table: UInt16 = 1, set: UInt16 = 2, elements: UInt16 = 3 }
+    enum RuleAttribute { static let table: UInt16 = 1, chain: UInt16 = 2, expressions: UInt16 = 4, userData: UInt16 = 7 }
+    enum SetAttribute {
+        static let table: UInt16 = 1, name: UInt16 = 2, flags: UInt16 = 3, keyType: UInt16 = 4, keyLength: UInt16 = 5
+        static let dataType: UInt16 = 6, dataLength: UInt16 = 7, description: UInt16 = 9, id: UInt16 = 10, timeout: UInt16 = 11, userData: UInt16 = 13
+    }
+    enum ListAttribute { static let table: UInt16 = 1, set: UInt16 = 2, elements: UInt16 = 3, setID: UInt16 = 4 }
     enum ElementAttribute { static let key: UInt16 = 1, data: UInt16 = 2, flags: UInt16 = 3, userData: UInt16 = 6 }
-    enum DataAttribute { static let value: UInt16 = 1, verdict: UInt16 = 2 }
-    enum VerdictAttribute { static let code: UInt16 = 1, chain: UInt16 = 2 }
+    enum DataAttribute { static let value: UInt16 = 1 }
 }

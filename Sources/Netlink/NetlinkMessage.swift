@@ -39,14 +39,20 @@ public struct NetlinkMessage: Hashable, Sendable {
 
     /// The wire bytes (header length includes the payload, not the final padding).
     public func encoded() -> [UInt8] {
-        var out = NetlinkBytes.host(UInt32(16 + payload.count))
+        var out: [UInt8] = []
+        encode(into: &out)
+        return out
+    }
+
+    /// Appends the wire bytes to `out`.
+    public func encode(into out: inout [UInt8]) {
+        out += NetlinkBytes.host(UInt32(16 + payload.count))
         out += NetlinkBytes.host(type)
         out += NetlinkBytes.host(flags.rawValue)
         out += NetlinkBytes.host(sequence)
         out += NetlinkBytes.host(portID)
         out += payload
         out += [UInt8](repeating: 0, count: NetlinkBytes.padding(payload.count))
-        return out
     }
 
     /// Splits a received buffer into messages.

@@ -4,6 +4,7 @@ import KubeProxyKernel
 import KubeProxyRuntime
 import Logging
 import Netlink
+import NFTablesRules
 
 /// `skp-bench --nftables-element-cost NxE` (run inside a scratch network namespace): programs the
 /// nftables table of N Services × E endpoints, then times adding one set element, `samples` times,
@@ -30,7 +31,9 @@ enum ElementCost {
     static func measure(services: Int, endpoints: Int, samples: Int, programmed: Duration, runner: any CommandRunner) async throws {
         let socket = try NetlinkSocket(protocol: NFTablesNetlink.netlinkProtocol)
         var sequence: UInt32 = 1
-        var viaNFT: [Double] = [], viaNetlink: [Double] = []
+        var viaNFT: [Double] = [], viaNetlink: [Double] = [], withVerdict: [Double] = []
+        let target = SyntheticCluster.name(0)   // an existing Service chain for the verdict
+        let chain = NFTChainNames.service(target)
         for i in 0..<samples {
             let (r, t) = try await Bench.timeAsync { try await runner.run("nft", ["add", "element", "ip", "kube-proxy", "cluster-ips", "{ 198.18.99.\(i + 1) }"]) }
             guard r.succeeded else { throw CommandError(executable: "nft", detail: r.stderr) }
@@ -39,13 +42,20 @@ enum ElementCost {
             let (_, u) = try Bench.time { try socket.transaction(NFTablesNetlink.batch([add], begin: sequence, end: sequence + 2)) }
             sequence += 3
             viaNetlink.append(u)
+            // The same with a verdict (a goto): the kernel must then re-validate every path of the table at commit.
+            let key = NFTablesNetlink.key([[198, 18, 97, UInt8(i + 1)], [6], [0, 80]])
+            let goto = NFTablesNetlink.elements(add: true, family: .ip, table: "kube-proxy", set: "service-ips", [.init(key: key, data: .goto(chain))], sequence: sequence + 1)
+            let (_, v) = try Bench.time { try socket.transaction(NFTablesNetlink.batch([goto], begin: sequence, end: sequence + 2)) }
+            sequence += 3
+            withVerdict.append(v)
         }
         func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-        let a = median(viaNFT), b = median(viaNetlink)
+        let a = median(viaNFT), b = median(viaNetlink), c = median(withVerdict)
         print("## One set element added to the table of \(services) Services x \(endpoints) endpoints (\(programmed) to program)")
         print("| writer | median ms |\n| --- | --- |")
         print("| nft add element | \(String(format: "%.2f", a * 1000)) |")
         print("| netlink (NFTablesNetlink) | \(String(format: "%.3f", b * 1000)) |")
+        print("| netlink, a service-ips element (goto: the table is re-validated) | \(String(format: "%.3f", c * 1000)) |")
         print("ratio: \(String(format: "%.0f", a / b))x")
     }
 }

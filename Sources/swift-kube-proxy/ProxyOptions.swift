@@ -62,6 +62,9 @@ struct ProxyOptions: ParsableArguments {
     @Flag(name: .customLong("ipvs-strict-arp"), help: "Set arp_ignore=1 and arp_announce=2 (IPVS mode).")
     var ipvsStrictARP = false
 
+    @Option(name: .customLong("nftables-writer"), help: "nftables mode: write Service chains, rules and elements over netlink (netlink, the default; the table's setup still goes through nft) or everything through nft (nft).")
+    var nftablesWriter = "netlink"
+
     @Option(name: .customLong("v"), help: "Log verbosity (0 = info, 4 and up = debug).")
     var verbosity: Int = 0
 
@@ -106,6 +109,20 @@ struct ProxyOptions: ParsableArguments {
         let log = logger()
         for problem in loaded.problems { log.warning("skipping manifest document: \(problem)") }
         return loaded
+    }
+
+    /// What applies nftables transactions, per `--nftables-writer`.
+    func nftablesInterface(runner: any CommandRunner, logger: Logger) throws -> any NFTablesInterface {
+        let commands = NFTCommands(runner: runner)
+        switch nftablesWriter {
+        case "nft": return commands
+        case "netlink":
+            do { return try NFTablesNetlinkWriter(nft: commands, logger: logger) } catch {
+                logger.warning("no nf_tables netlink socket; every nftables transaction goes through nft", metadata: ["error": "\(error)"])
+                return commands
+            }
+        default: throw ValidationError("--nftables-writer: must be netlink or nft, not \"\(nftablesWriter)\"")
+        }
     }
 
     func resolvedBackend(runner: any CommandRunner) async throws -> IPTablesBackend {

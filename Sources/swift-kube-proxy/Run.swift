@@ -70,6 +70,7 @@ struct Run: AsyncParsableCommand {
         let excludeCIDRs = (config.ipvs?.excludeCIDRs ?? []).compactMap { CIDR(sloppy: $0) }
 
         let conntrack = ConntrackCommands(runner: runner)
+        let nftables = try proxy.nftablesInterface(runner: runner, logger: logger)
         let syncPeriod = config.resolvedSyncPeriod.duration
         var follower = ManifestFollower(source: source, config: config, features: features, logger: logger) { inputs in
             if let ipvs {
@@ -78,8 +79,7 @@ struct Run: AsyncParsableCommand {
                                    scheduler: config.resolvedIPVSScheduler, excludeCIDRs: excludeCIDRs, conntrack: conntrack, logger: logger)
             }
             if mode == "nftables" {
-                return NFTablesProxier(nft: NFTCommands(runner: runner), options: inputs.options, family: inputs.state.family,
-                                       conntrack: conntrack, logger: logger)
+                return NFTablesProxier(nft: nftables, options: inputs.options, family: inputs.state.family, conntrack: conntrack, logger: logger)
             }
             return IPTablesProxier(iptables: IPTablesCommands(family: inputs.state.family, backend: backend, runner: runner),
                                    options: inputs.options, conntrack: conntrack, cleanupInterval: syncPeriod, logger: logger)

@@ -7,6 +7,7 @@ import KubeProxyModel
 import KubeProxyRuntime
 import Logging
 import IPVSRules
+import Netlink
 import NFTablesRules
 
 /// `bench`: measures, on this node's own kernel, what a new connection costs as the number of
@@ -15,10 +16,11 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure new-connection cost and sync time versus the number of Services, per mode, in scratch network namespaces.")
 
-    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables, nftables-upstream (nftables as one transaction per sync), ipvs (needs a kernel with IPVS: see vm/).")
+    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables (Service chains over netlink, as the daemon), nftables-nft (everything through nft), nftables-upstream (one nft transaction per sync), ipvs (needs a kernel with IPVS: see vm/).")
     var modes = "iptables-legacy,iptables-nft,iptables-legacy-tree,iptables-nft-tree,nftables"
     @Option(help: "Service counts (comma-separated).") var services = "100,1000,5000,10000,30000"
     @Option(help: "Endpoints per Service.") var endpoints = 1
+    @Option(help: "nftables modes: Service ports per transaction in large syncs.") var servicesPerTransaction = NFTablesProxier.defaultServicesPerTransaction
     @Option(help: "Connections measured per target.") var samples = 2000
     @Flag(help: "A short run (100 and 1000 Services, 300 samples): under a minute.") var quick = false
     @Option(help: "Where to write bench.csv and bench.svg.") var output = "bench-results"
@@ -28,7 +30,7 @@ struct Bench: AsyncParsableCommand {
         let counts = quick ? [100, 1000] : services.split(separator: ",").compactMap { Int($0) }
         let sampleCount = quick ? 300 : samples
         let modeList = modes.split(separator: ",").map(String.init)
-        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables", "nftables-upstream", "ipvs"].contains(m) {
+        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables", "nftables-nft", "nftables-upstream", "ipvs"].contains(m) {
             throw ValidationError("--modes: unknown mode \(m)")
         }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -91,8 +93,12 @@ struct Bench: AsyncParsableCommand {
             let plan = NFTablesCompiler(options: options, family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
             size = plan.transaction.rendered().utf8.count
             rules = plan.transaction.count
-            proxier = NFTablesProxier(nft: NFTCommands(runner: runner), options: options, family: .ipv4,
-                                      servicesPerTransaction: mode == "nftables-upstream" ? 0 : NFTablesProxier.defaultServicesPerTransaction, logger: logger)
+            let commands = NFTCommands(runner: runner)
+            let nft: any NFTablesInterface = mode == "nftables"
+                ? NFTablesNetlinkWriter(nft: commands, socket: try NetworkNamespace.run(in: lab.node) { try NetlinkSocket(protocol: NFTablesNetlink.netlinkProtocol) })
+                : commands
+            proxier = NFTablesProxier(nft: nft, options: options, family: .ipv4,
+                                      servicesPerTransaction: mode == "nftables-upstream" ? 0 : servicesPerTransaction, logger: logger)
         } else {
             let plan = IPTablesCompiler(options: options).compile(state, scope: .full, existingNATChains: [])
             size = plan.payload.utf8.count
@@ -105,9 +111,11 @@ struct Bench: AsyncParsableCommand {
         let full = await proxier.sync(state)
         guard full.succeeded else { throw CommandError(executable: mode, detail: full.error ?? "sync failed") }
         if let ipvs = proxier as? IPVSProxier { progress.say("[\(mode)] \(n) services: full sync \(await ipvs.lastSteps)") }
+        if let nft = proxier as? NFTablesProxier { progress.say("[\(mode)] \(n) services: full sync \(await nft.lastSteps)") }
         let update = await proxier.sync(SyntheticCluster.changingOneEndpoint(state, index: n / 2))
         guard update.succeeded else { throw CommandError(executable: mode, detail: update.error ?? "update failed") }
         if let ipvs = proxier as? IPVSProxier { progress.say("[\(mode)] \(n) services: one-endpoint sync \(await ipvs.lastSteps)") }
+        if let nft = proxier as? NFTablesProxier { progress.say("[\(mode)] \(n) services: one-endpoint sync \(await nft.lastSteps)") }
         _ = await proxier.sync(state)
         var rows: [BenchRow] = []
         let targets: [(String, IPAddress, Int)] = [("first", SyntheticCluster.clusterIP(0), 80), ("middle", SyntheticCluster.clusterIP(n / 2), 80),

@@ -1,0 +1,102 @@
+import Foundation
+import IPTablesRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyModel
+import KubeProxyRuntime
+import Netlink
+import NFTablesRules
+import Testing
+
+/// The netlink writer against `nft`: two namespaces, one proxier applying everything with `nft -f`,
+/// one through ``NFTablesNetlinkWriter`` (Service chains, rules, affinity sets and elements over
+/// netlink, the setup with `nft`). The kernel must hold the same table, expression by expression.
+@Suite("Kernel: the nf_tables netlink writer", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
+struct NFTablesWireKernelTests {
+    typealias Namespace = NFTablesStagesKernelTests.Namespace
+
+    /// `nft --debug=netlink list table`: every rule's expressions and every set's elements as the
+    /// kernel dumps them, with rule handles and the order of set elements taken out.
+    static func expressions(_ ns: Namespace, family: String) -> [String] {
+        let out = Lab.shell("ip netns exec \(ns.name) nft --debug=netlink list table \(family) kube-proxy 2>&1").output
+        var blocks: [String] = [], current: [String] = []
+        func close() {
+            if !current.isEmpty { blocks.append(current.joined(separator: "\n")) }
+            current = []
+        }
+        for line in out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("\(family) kube-proxy ") {
+                close()
+                // "ip kube-proxy chain 12 11": drop the rule's handle and position.
+                current.append(line.split(separator: " ").prefix(3).joined(separator: " "))
+            } else if line.hasPrefix("\telement ") {
+                current.append(line)
+                current = [current[0]] + current.dropFirst().sorted()
+            } else if line.hasPrefix("table ") {
+                break   // the listing in nft syntax follows
+            } else if line.isEmpty {
+                close()
+            } else {
+                current.append(line)   // "  [ expression ]", "  userdata = { comment }"
+            }
+        }
+        close()
+        return blocks.sorted()
+    }
+
+    static func inputs(family: IPFamily = .ipv4) throws -> ProxierInputs {
+        let config = try #require(try Manifests.load(paths: [Lab.root.appendingPathComponent("examples/config.yaml").path]).configurations.first)
+        let manifests = try Manifests.load(paths: [Lab.root.appendingPathComponent("examples/cluster.yaml").path])
+        return ProxierInputs(config: config, manifests: manifests, hostname: "lab-node", hostAddresses: [], features: KernelFeatures())
+    }
+
+    @Test("the lab's Services over netlink: same table as nft, through a first sync, changes, removals and a resync")
+    func sameTableAsNFT() async throws {
+        let inputs = try Self.inputs()
+        let tag = "skpw\(getpid())"
+        let reference = try Namespace("\(tag)-a"), wire = try Namespace("\(tag)-b")
+        defer { reference.delete(); wire.delete() }
+        let socket = try NetworkNamespace.run(in: wire.name) { try NetlinkSocket(protocol: NFTablesNetlink.netlinkProtocol) }
+        let writer = NFTablesNetlinkWriter(nft: NFTCommands(runner: wire.runner), socket: socket)
+        // Two Service ports per transaction: the Service chains go in transactions of their own.
+        let byNFT = NFTablesProxier(nft: NFTCommands(runner: reference.runner), options: inputs.options, family: .ipv4, servicesPerTransaction: 2)
+        let byNetlink = NFTablesProxier(nft: writer, options: inputs.options, family: .ipv4, servicesPerTransaction: 2)
+
+        func syncBoth(_ state: ProxyState, _ what: String) async throws {
+            #expect(await byNFT.sync(state).succeeded, "\(what): nft")
+            let outcome = await byNetlink.sync(state)
+            #expect(outcome.succeeded, "\(what): netlink writer: \(outcome.error ?? "")")
+            let (a, b) = (Self.expressions(reference, family: "ip"), Self.expressions(wire, family: "ip"))
+            #expect(a.count > 20, "\(what): \(a.count) blocks")
+            #expect(NFTablesStagesKernelTests.difference(b, a) == [], "\(what): expressions differ")
+            #expect(NFTablesStagesKernelTests.difference(wire.table(), reference.table()) == [], "\(what): nft's listing differs")
+        }
+
+        var state = inputs.state
+        try await syncBoth(state, "first sync")
+        let afterFirst = writer.transactions
+        #expect(afterFirst.netlink >= 3, "Service chains over netlink: \(afterFirst)")
+        #expect(afterFirst.nft >= 2, "setup with nft: \(afterFirst)")
+
+        // Endpoints move, a sticky Service gains one, one Service loses all: partial syncs.
+        let names = state.sortedServicePortNames
+        let web = try #require(names.first { $0.name == "web" }), sticky = try #require(names.first { $0.name == "sticky" })
+        let dns = try #require(names.first { $0.name == "dns" })
+        state.endpoints[web] = (state.endpoints[web] ?? []).dropFirst() + [Endpoint(ip: .v4(0xC612_01F0), port: 8080)]
+        state.endpoints[sticky] = (state.endpoints[sticky] ?? []) + [Endpoint(ip: .v4(0xC612_01F1), port: 8080)]
+        state.endpoints[dns] = []
+        try await syncBoth(state, "endpoints changed")
+        // A Service removed: its chains are flushed now and deleted a second later.
+        state.services[sticky] = nil
+        state.endpoints[sticky] = nil
+        try await syncBoth(state, "Service removed")
+        try await Task.sleep(for: .milliseconds(1100))
+        state.endpoints[dns] = inputs.state.endpoints[dns]
+        try await syncBoth(state, "stale chains deleted")
+        #expect(writer.transactions.nft == afterFirst.nft, "partial syncs went to nft: \(writer.transactions)")
+        #expect(writer.transactions.netlink >= afterFirst.netlink + 3)
+
+        for proxier in [byNFT, byNetlink] { await proxier.forceFullSync() }
+        try await syncBoth(inputs.state, "resync")
+    }
+}

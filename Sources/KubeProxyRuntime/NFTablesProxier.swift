@@ -29,7 +29,6 @@ public actor NFTablesProxier: Proxier {
     /// Successful syncs, failed transactions, and the size of the last transaction.
     public private(set) var fullSyncs = 0, partialSyncs = 0, failures = 0, lastOperations = 0
     private var memory: NFTablesMemory?
-    private var lastAppliedPlan: NFTablesSyncPlan?
     private var staleSince: [String: ContinuousClock.Instant] = [:]
 
     public init(nft: any NFTablesInterface, options: IPTablesCompilerOptions, family: IPFamily,
@@ -43,6 +42,12 @@ public actor NFTablesProxier: Proxier {
     }
 
     public func forceFullSync() { needFullSync = true }
+
+    /// Drops `value` on another thread: freeing a 10k-Service plan takes a tenth of a second.
+    nonisolated static func release(_ value: consuming NFTablesSyncPlan?) {
+        guard let value else { return }
+        Task.detached(priority: .background) { withExtendedLifetime(value) {} }
+    }
 
     public func checkIntegrity() async -> Bool {
         let present = await nft.tableExists(family: family, table: NFTablesCompiler.table)
@@ -60,13 +65,14 @@ public actor NFTablesProxier: Proxier {
         defer { lastSteps = steps }
         do {
             // Listing the table costs a dump of every chain and anonymous map (seconds at 10k
-            // Services): full syncs ask the kernel; between them the table holds what the last sync left.
-            let chains = full ? Set(try await nft.listChains(family: family, table: NFTablesCompiler.table))
-                : (lastAppliedPlan?.activeChains ?? [])
-            let sets = full ? Set(try await nft.listSets(family: family, table: NFTablesCompiler.table))
-                : (lastAppliedPlan?.activeAffinitySets ?? [])
+            // Services): full syncs ask the kernel; between them the table holds what the last sync
+            // left, which the memory knows.
+            let chains = full ? Set(try await nft.listChains(family: family, table: NFTablesCompiler.table)) : nil
+            let sets = full ? Set(try await nft.listSets(family: family, table: NFTablesCompiler.table)) : nil
             steps.lap("list")
             let plan = compiler.compile(state, scope: scope, previous: full ? nil : memory, existingChains: chains, existingSets: sets)
+            // The last plan (a full sync's holds every operation) is freed off this path.
+            Self.release(lastPlan)
             lastPlan = plan
             steps.lap("compile")
             // Chains stale for over a second are deleted in this sync's last transaction (each `nft`
@@ -99,7 +105,6 @@ public actor NFTablesProxier: Proxier {
             if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
             steps.lap("conntrack")
             memory = plan.memory
-            lastAppliedPlan = plan
             lastApplied = state
             needFullSync = false
             lastOperations = plan.transaction.count

@@ -17,7 +17,10 @@ struct DesiredElements {
     }
 
     mutating func add(_ container: String, _ key: String, value: String? = nil, comment: String? = nil) {
-        if memory.elements[container]?[key] != nil { return }
+        if memory.elements[container]?[key] != nil {
+            memory.sharedKeys[container, default: [:]][key, default: 0] += 1
+            return
+        }
         memory.elements[container, default: [:]][key] = NFTablesMemory.Element(value: value, comment: comment)
         order[container, default: []].append(key)
     }

@@ -23,13 +23,20 @@ public struct NFTTransaction: Hashable, Sendable {
     public mutating func flush(_ object: NFTObject) { operations.append(Operation(verb: .flush, object: object)) }
     public mutating func delete(_ object: NFTObject) { operations.append(Operation(verb: .delete, object: object)) }
 
-    /// The number of operations (upstream's `NumOperations`).
     /// Appends the operations of `other`.
     public mutating func append(_ other: NFTTransaction) { operations.append(contentsOf: other.operations) }
+
+    /// This transaction followed by `other`.
+    public func appending(_ other: NFTTransaction) -> NFTTransaction {
+        var result = self
+        result.append(other)
+        return result
+    }
 
     /// Appends `slice` (operations of another transaction of the same table).
     public mutating func append(operations slice: ArraySlice<Operation>) { operations.append(contentsOf: slice) }
 
+    /// The number of operations (upstream's `NumOperations`).
     public var count: Int { operations.count }
     public var isEmpty: Bool { operations.isEmpty }
 

@@ -27,16 +27,17 @@ public struct NFTablesCompiler: Sendable {
     /// Compiles `state`.
     /// - Parameters:
     ///   - previous: the memory of the last successful sync; nil for the proxier's first sync.
-    ///   - existingChains: chain names now in the kernel table (nil: unknown, no stale-chain flush).
-    ///   - existingSets: set names now in the kernel table (unused affinity sets are deleted).
+    ///   - existingChains: chain names now in the kernel table (full syncs flush the unused ones;
+    ///     partial syncs know from `previous` which chains they stop using).
+    ///   - existingSets: set names now in the kernel table (full syncs delete unused affinity sets).
     public func compile(_ state: ProxyState, scope: IPTablesCompiler.Scope, previous: NFTablesMemory?,
                         existingChains: Set<String>?, existingSets: Set<String>?) -> NFTablesSyncPlan {
-        let full = scope == .full || previous == nil
+        if case .partial(let changed) = scope, let previous {
+            return compileChanges(state, changed: changed, previous: previous)
+        }
         var tx = NFTTransaction(family: nftFamily, table: Self.table)
         var desired = DesiredElements()
-        if full {
-            writeSetup(&tx, firstSync: previous == nil, existingSets: existingSets, serviceCIDRs: state.serviceCIDRs.map(\.description))
-        }
+        writeSetup(&tx, firstSync: previous == nil, existingSets: existingSets, serviceCIDRs: state.serviceCIDRs.map(\.description))
 
         var chainOps = NFTTransaction(family: nftFamily, table: Self.table)
         var ruleOps = NFTTransaction(family: nftFamily, table: Self.table)
@@ -46,53 +47,31 @@ public struct NFTablesCompiler: Sendable {
         records.reserveCapacity(state.services.count)
         for name in state.sortedServicePortNames {
             guard let svc = state.services[name] else { continue }
-            let write: Bool
-            switch scope {
-            case .full: write = true
-            case .partial(let changed): write = full || changed.contains(name.namespacedName)
-            }
-            // An unchanged Service port of a partial sync: the same chains, sets and elements as last time.
-            if !write, let record = previous?.services[name] {
-                record.replay(into: &desired, active: &active, activeSets: &activeSets)
-                records[name] = record
-                continue
-            }
-            let selection = EndpointSelection(service: svc, endpoints: state.endpoints[name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
-            var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains
-            var own = DesiredElements(), ownChains = Set<String>(), ownSets = Set<String>()
-            writeService(svc, selection, write: write, chains: &chains, rules: &rules, elements: &own, active: &ownChains, activeSets: &ownSets)
-            let record = NFTablesMemory.ServiceRecord(chains: ownChains, sets: ownSets, elements: own.ordered)
-            record.replay(into: &desired, active: &active, activeSets: &activeSets)
+            let (record, chains, rules) = service(svc, state)
+            active.formUnion(record.chains)
+            activeSets.formUnion(record.sets)
+            for e in record.elements { desired.add(e.container, e.key, value: e.value, comment: e.comment) }
             records[name] = record
             if chains.isEmpty && rules.isEmpty { continue }
             chainOps.append(chains)
             ruleOps.append(rules)
-            chains.append(rules)
-            perService.append(chains)
+            perService.append(chains.appending(rules))
         }
-        if !options.nodePortAddresses.matchAll {
-            for ip in options.nodePortAddresses.matchingAddresses(options.hostAddresses) { desired.add(Self.nodePortIPs, ip.description) }
-        }
+        for ip in nodePortIPs { desired.add(Self.nodePortIPs, ip) }
         let setup = tx
         tx.append(chainOps)
         tx.append(ruleOps)
 
         let tailStart = tx.count
-        // Elements: a full sync re-adds everything into flushed containers; a partial one diffs.
+        // Every container was flushed: every element is added again.
         var memory = desired.memory
         memory.services = records
-        for container in DesiredElements.containers where full || memory.elements[container] != nil || previous?.elements[container] != nil {
+        memory.chains = active
+        memory.affinitySets = activeSets
+        for container in DesiredElements.containers {
             let want = memory.elements[container] ?? [:]
-            let had = full ? [:] : (previous?.elements[container] ?? [:])
-            for key in had.keys.sorted() where want[key] == nil {
-                tx.delete(.element(container: container, key: key, value: had[key]!.value, comment: nil))
-            }
             for key in desired.order[container] ?? [] {
                 let element = want[key]!
-                if let old = had[key] {
-                    if old == element { continue }
-                    tx.delete(.element(container: container, key: key, value: old.value, comment: nil))
-                }
                 tx.add(.element(container: container, key: key, value: element.value, comment: element.comment))
             }
         }
@@ -108,8 +87,22 @@ public struct NFTablesCompiler: Sendable {
         }
         var tail = NFTTransaction(family: nftFamily, table: Self.table)
         tail.append(operations: tx.operations[tailStart...])
-        return NFTablesSyncPlan(transaction: tx, isFull: full, activeChains: active, activeAffinitySets: activeSets,
+        return NFTablesSyncPlan(transaction: tx, isFull: true, activeChains: active, activeAffinitySets: activeSets,
                                 staleChains: stale, memory: memory, setup: setup, perService: perService, tail: tail)
+    }
+
+    /// One Service port: what it contributes, and the operations that write its sets, chains and rules.
+    func service(_ svc: ServicePortInfo, _ state: ProxyState) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction) {
+        let selection = EndpointSelection(service: svc, endpoints: state.endpoints[svc.name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
+        var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains
+        var own = DesiredElements(), ownChains = Set<String>(), ownSets = Set<String>()
+        writeService(svc, selection, write: true, chains: &chains, rules: &rules, elements: &own, active: &ownChains, activeSets: &ownSets)
+        return (NFTablesMemory.ServiceRecord(chains: ownChains, sets: ownSets, elements: own.ordered), chains, rules)
+    }
+
+    /// The addresses that accept NodePort traffic when `nodePortAddresses` names some.
+    var nodePortIPs: [String] {
+        options.nodePortAddresses.matchAll ? [] : options.nodePortAddresses.matchingAddresses(options.hostAddresses).map(\.description)
     }
 
     /// The transaction that deletes `chains` (stale for long enough that the kernel lets them go).

@@ -29,8 +29,12 @@ public struct NFTablesMemory: Hashable, Sendable {
         public var comment: String?
     }
     public var elements: [String: [String: Element]] = [:]
-    /// What each Service port contributed, so that a partial sync copies unchanged ports instead
-    /// of recomputing them (names are SHA-256 hashes: recomputing 100k of them costs a second).
+    /// Keys wanted by more than one Service port (a multi-port Service's ClusterIP): how many more.
+    public var sharedKeys: [String: [String: Int]] = [:]
+    /// The Service and endpoint chains, and the affinity sets, the state uses.
+    public var chains: Set<String> = [], affinitySets: Set<String> = []
+    /// What each Service port contributed, so that a partial sync touches only the changed ports
+    /// (names are SHA-256 hashes: recomputing 100k of them costs a second; rehashing 100k names a tenth).
     public var services: [ServicePortName: ServiceRecord] = [:]
     public init() {}
 
@@ -43,10 +47,5 @@ public struct NFTablesMemory: Hashable, Sendable {
         public var sets: Set<String>
         public var elements: [Element]
 
-        func replay(into desired: inout DesiredElements, active: inout Set<String>, activeSets: inout Set<String>) {
-            active.formUnion(chains)
-            activeSets.formUnion(sets)
-            for e in elements { desired.add(e.container, e.key, value: e.value, comment: e.comment) }
-        }
     }
 }

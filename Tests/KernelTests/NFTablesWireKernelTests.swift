@@ -99,4 +99,37 @@ struct NFTablesWireKernelTests {
         for proxier in [byNFT, byNetlink] { await proxier.forceFullSync() }
         try await syncBoth(inputs.state, "resync")
     }
+
+    @Test("IPv6: the same ip6 table as nft, with affinity, a NodePort and a Service without endpoints")
+    func sameTableIPv6() async throws {
+        let tag = "skpw6\(getpid())"
+        let reference = try Namespace("\(tag)-a"), wire = try Namespace("\(tag)-b")
+        defer { reference.delete(); wire.delete() }
+        let options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "2001:2:1::/64")!),
+                                              nodePortAddresses: NodePortAddresses([], family: .ipv6), features: KernelFeatures())
+        var state = ProxyState(family: .ipv6, nodeName: "lab-node")
+        for (index, sticky, nodePort, count) in [(1, false, 0, 3), (2, true, 30_080, 2), (3, false, 0, 0)] {
+            let name = ServicePortName(namespace: "demo", name: "svc\(index)", port: "http", protocol: index == 3 ? .udp : .tcp)
+            state.services[name] = ServicePortInfo(name: name, clusterIP: IPAddress(sloppy: "2001:2:10::\(index)")!, port: 80, nodePort: nodePort,
+                                                   stickyMaxAgeSeconds: sticky ? 600 : nil)
+            state.endpoints[name] = (0..<count).map { Endpoint(ip: IPAddress(sloppy: "2001:2:1::\(index * 16 + $0)")!, port: 8080) }
+        }
+        let socket = try NetworkNamespace.run(in: wire.name) { try NetlinkSocket(protocol: NFTablesNetlink.netlinkProtocol) }
+        let writer = NFTablesNetlinkWriter(nft: NFTCommands(runner: wire.runner), socket: socket)
+        let byNFT = NFTablesProxier(nft: NFTCommands(runner: reference.runner), options: options, family: .ipv6, servicesPerTransaction: 1)
+        let byNetlink = NFTablesProxier(nft: writer, options: options, family: .ipv6, servicesPerTransaction: 1)
+        for step in 0..<2 {
+            #expect(await byNFT.sync(state).succeeded)
+            let outcome = await byNetlink.sync(state)
+            #expect(outcome.succeeded, "step \(step): \(outcome.error ?? "")")
+            let (a, b) = (Self.expressions(reference, family: "ip6"), Self.expressions(wire, family: "ip6"))
+            #expect(a.count > 10, "\(a.count) blocks")
+            #expect(NFTablesStagesKernelTests.difference(b, a) == [], "step \(step): expressions differ")
+            // Then: the sticky Service gains an endpoint (a partial sync, all over netlink).
+            let sticky = ServicePortName(namespace: "demo", name: "svc2", port: "http", protocol: .tcp)
+            state.endpoints[sticky]?.append(Endpoint(ip: IPAddress(sloppy: "2001:2:1::99")!, port: 8080))
+        }
+        // Full sync: containers and frame through nft, the two Services with chains over netlink; then the partial one.
+        #expect(writer.transactions.netlink == 3 && writer.transactions.nft == 2, "\(writer.transactions)")
+    }
 }

@@ -43,6 +43,17 @@ public struct NFTNetlinkEncoder: Sendable {
                 case (.add, .rule(let chain, let text)):
                     let rule = try NFTRuleText(text, family: transaction.family, setIDs: setIDs)
                     var expressions = rule.expressions
+                    if let elements = rule.sourceIntervals {
+                        lastSetID += 1
+                        let id = lastSetID
+                        out.append(NFTablesNetlink.anonymousSourceIntervals(family: family, table: table, id: id, size: UInt32(elements.count), sequence: next(), ack: false))
+                        out.append(NFTablesNetlink.elements(add: true, family: family, table: table, set: NFTablesNetlink.anonymousSetName, setID: id,
+                                                            elements, sequence: next(), ack: false))
+                        expressions = expressions.map { expression in
+                            guard case .lookup(NFTablesNetlink.anonymousSetName, nil, let register, let map, let inverted) = expression else { return expression }
+                            return .lookup(set: NFTablesNetlink.anonymousSetName, setID: id, register: register, verdictMap: map, inverted: inverted)
+                        }
+                    }
                     if let entries = rule.verdictMap {
                         lastSetID += 1
                         let id = lastSetID

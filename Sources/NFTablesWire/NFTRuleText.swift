@@ -11,6 +11,9 @@ struct NFTRuleText {
     var expressions: [NFTablesExpression] = []
     /// `numgen random mod N vmap { 0 : goto a , … }`: the map's entries, in key order.
     var verdictMap: [NFTablesExpression.Verdict]?
+    /// `ip saddr != { 198.18.5.0/24, … }`: the anonymous interval set's elements (its lookup is
+    /// in ``expressions`` with no set id yet).
+    var sourceIntervals: [NFTablesNetlink.Element]?
     var comment: String?
 
     /// Reads `text` for a table of `family` (`ip` or `ip6`); `setIDs` names the sets created
@@ -87,6 +90,23 @@ struct NFTRuleText {
         let negated = tokens.take("!=")
         guard let value = tokens.next() else { throw tokens.unsupported("address value") }
         let width = v6 ? 16 : 4
+        if value == "{" {
+            guard field == "saddr", sourceIntervals == nil else { throw tokens.unsupported("address set of \(field)") }
+            var items: [String] = [], ranges: [(first: [UInt8], last: [UInt8])] = []
+            repeat {
+                guard let item = tokens.next(), let range = Self.range(item, width: width) else { throw tokens.unsupported("address set") }
+                items.append(item)
+                ranges.append(range)
+            } while tokens.take(",")
+            guard tokens.take("}") else { throw tokens.unsupported("address set") }
+            // A set of one is no set: nft compares with its element.
+            if items.count == 1 { return try compare(items[0], field: field, negated: negated, v6: v6, tokens: tokens) }
+            guard let elements = Self.intervalElements(ranges) else { throw tokens.unsupported("address set (overlapping, adjacent or open ranges)") }
+            sourceIntervals = elements
+            expressions.append(Self.addressLoad(source: true, v6: v6, length: width))
+            expressions.append(.lookup(set: NFTablesNetlink.anonymousSetName, setID: nil, register: 1, verdictMap: false, inverted: negated))
+            return
+        }
         if value.hasPrefix("@") {
             guard !negated else { throw tokens.unsupported("negated set lookup") }
             let name = String(value.dropFirst())
@@ -94,6 +114,12 @@ struct NFTRuleText {
             expressions.append(.lookup(set: name, setID: setIDs[name], register: 1, verdictMap: false))
             return
         }
+        try compare(value, field: field, negated: negated, v6: v6, tokens: tokens)
+    }
+
+    /// `ip saddr|daddr [!=] <address>|<cidr>`.
+    private mutating func compare(_ value: String, field: String, negated: Bool, v6: Bool, tokens: Tokens) throws {
+        let width = v6 ? 16 : 4
         let parts = value.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let ip = IPAddress(sloppy: parts[0]), (ip.family == .ipv6) == v6 else { throw tokens.unsupported("address \(value)") }
         let prefix = parts.count == 2 ? Int(parts[1]) ?? -1 : width * 8
@@ -112,6 +138,49 @@ struct NFTRuleText {
             expressions.append(.bitwise(register: 1, mask: mask, xor: [UInt8](repeating: 0, count: width)))
             expressions.append(.compare(register: 1, op: op, value: zip(ip.bytes, mask).map { $0 & $1 }))
         }
+    }
+
+    /// The first and last address of `198.18.5.0/24` (or of one address).
+    static func range(_ text: String, width: Int) -> (first: [UInt8], last: [UInt8])? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let ip = IPAddress(sloppy: parts[0]), ip.bytes.count == width else { return nil }
+        let prefix = parts.count == 2 ? Int(parts[1]) ?? -1 : width * 8
+        guard prefix >= 0, prefix <= width * 8 else { return nil }
+        var first = ip.bytes, last = ip.bytes
+        for i in 0..<width {
+            let bits = min(8, max(0, prefix - i * 8))
+            let mask = bits == 0 ? UInt8(0) : UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
+            first[i] &= mask
+            last[i] = first[i] | ~mask
+        }
+        return (first, last)
+    }
+
+    /// An interval set's elements as nft writes them: an interval end at the zero address, then
+    /// each range's first address and the address after its last (flagged as an end). Ranges that
+    /// overlap or touch (nft merges them), start at zero or end at the last address are left to nft.
+    static func intervalElements(_ ranges: [(first: [UInt8], last: [UInt8])]) -> [NFTablesNetlink.Element]? {
+        let sorted = ranges.sorted { $0.first.lexicographicallyPrecedes($1.first) }
+        guard let lowest = sorted.first, lowest.first.contains(where: { $0 != 0 }) else { return nil }
+        var elements = [NFTablesNetlink.Element(key: [UInt8](repeating: 0, count: lowest.first.count), intervalEnd: true)]
+        var previousEnd: [UInt8]?
+        for range in sorted {
+            if let previousEnd, !previousEnd.lexicographicallyPrecedes(range.first) { return nil }
+            guard let end = increment(range.last) else { return nil }
+            elements.append(.init(key: range.first))
+            elements.append(.init(key: end, intervalEnd: true))
+            previousEnd = end
+        }
+        return elements
+    }
+
+    /// `bytes` + 1 as a big-endian number; nil when it overflows.
+    static func increment(_ bytes: [UInt8]) -> [UInt8]? {
+        var out = bytes
+        for i in out.indices.reversed() {
+            if out[i] == 0xFF { out[i] = 0 } else { out[i] += 1; return out }
+        }
+        return nil
     }
 
     private func verdict(_ tokens: inout Tokens) throws -> NFTablesExpression.Verdict {

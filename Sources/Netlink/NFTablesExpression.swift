@@ -40,8 +40,8 @@ public enum NFTablesExpression: Hashable, Sendable {
     /// `immediate reg N <bytes>`.
     case immediate(register: UInt32, value: [UInt8])
     /// A lookup in a set (`setID` for a set created in the same transaction), with a verdict map's
-    /// result into register 0 when `verdictMap`.
-    case lookup(set: String, setID: UInt32?, register: UInt32, verdictMap: Bool)
+    /// result into register 0 when `verdictMap`; `inverted` matches keys not in the set.
+    case lookup(set: String, setID: UInt32?, register: UInt32, verdictMap: Bool, inverted: Bool = false)
     /// `dynset update`: refreshes (or adds) the key in register `register`.
     case dynsetUpdate(set: String, setID: UInt32?, register: UInt32)
     /// `dnat` (`snat` when not `destination`) to the address (and port) in the registers.
@@ -82,11 +82,12 @@ public enum NFTablesExpression: Hashable, Sendable {
             return [.be32(1, 0), verdict.attribute]
         case .immediate(let register, let bytes):
             return [.be32(1, register), value(2, bytes)]
-        case .lookup(let set, let setID, let register, let verdictMap):
+        case .lookup(let set, let setID, let register, let verdictMap, let inverted):
             var out: [NetlinkAttribute] = [.be32(2, register)]
             if verdictMap { out.append(.be32(3, 0)) }
             out.append(.string(1, set))
             if let setID { out.append(.be32(4, setID)) }
+            if inverted { out.append(.be32(5, 1)) }   // NFT_LOOKUP_F_INV
             return out
         case .dynsetUpdate(let set, let setID, let register):
             var out: [NetlinkAttribute] = [.be32(4, register), .be32(3, 1), .string(1, set)]

@@ -36,15 +36,18 @@ public enum NFTablesNetlink {
         public static func jump(_ chain: String) -> Data { .verdict(.jump(chain)) }
     }
 
-    /// One set or map element: its key (already laid out, see ``key(_:)``), its data, its comment.
+    /// One set or map element: its key (already laid out, see ``key(_:)``), its data, its comment;
+    /// in an interval set, `intervalEnd` marks the first key after a range.
     public struct Element: Hashable, Sendable {
         public var key: [UInt8]
         public var data: Data
         public var comment: String?
-        public init(key: [UInt8], data: Data = .none, comment: String? = nil) {
+        public var intervalEnd: Bool
+        public init(key: [UInt8], data: Data = .none, comment: String? = nil, intervalEnd: Bool = false) {
             self.key = key
             self.data = data
             self.comment = comment
+            self.intervalEnd = intervalEnd
         }
     }
 
@@ -61,7 +64,8 @@ public enum NFTablesNetlink {
     public static func elements(add: Bool, family: Family, table: String, set: String, setID: UInt32? = nil, _ elements: [Element],
                                 sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
         let list = elements.map { element -> NetlinkAttribute in
-            var attributes: [NetlinkAttribute] = [.nested(ElementAttribute.key, [.bytes(DataAttribute.value, element.key)], flagged: true)]
+            var attributes: [NetlinkAttribute] = element.intervalEnd ? [.be32(ElementAttribute.flags, 1)] : []   // NFT_SET_ELEM_INTERVAL_END
+            attributes.append(.nested(ElementAttribute.key, [.bytes(DataAttribute.value, element.key)], flagged: true))
             switch element.data {
             case .none: break
             case .verdict(let verdict):
@@ -119,6 +123,24 @@ public enum NFTablesNetlink {
 
     /// The name nft gives anonymous verdict maps; the kernel replaces `%d` with a free number.
     public static let anonymousMapName = "__map%d"
+    /// The name nft gives anonymous sets.
+    public static let anonymousSetName = "__set%d"
+
+    /// `NFT_MSG_NEWSET` for the anonymous, constant interval set of source addresses in
+    /// `ip saddr != { 198.18.5.0/24, … }` (a firewall chain): `size` elements, interval ends included.
+    public static func anonymousSourceIntervals(family: Family, table: String, id: UInt32, size: UInt32, sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        let v6 = family == .ip6
+        // nft's user data: key byte order big endian, merge elements, typeof `ip saddr` / `ip6 saddr`.
+        let userData: [UInt8] = [0, 4, 2, 0, 0, 0, 2, 4, 1, 0, 0, 0, 3, 20, 0, 4, 7, 0, 0, 0, 1, 12, 0, 4, v6 ? 13 : 12, 0, 0, 0, 1, 4, v6 ? 8 : 11, 0, 0, 0]
+        let attributes: [NetlinkAttribute] = [
+            .string(SetAttribute.table, table), .string(SetAttribute.name, anonymousSetName),
+            .be32(SetAttribute.flags, 0x7),                 // NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL
+            .be32(SetAttribute.keyType, v6 ? 8 : 7), .be32(SetAttribute.keyLength, v6 ? 16 : 4),
+            .be32(SetAttribute.id, id), .nested(SetAttribute.description, [.be32(1, size)], flagged: true),
+            .bytes(SetAttribute.userData, userData),
+        ]
+        return message(newSet, family: family, attributes, flags: createFlag, sequence: sequence, ack: ack)
+    }
 
     /// `NFT_MSG_NEWSET` for a named set of addresses with `flags dynamic,timeout` and a default
     /// timeout (kube-proxy's affinity sets), as `nft add set` sends it: no error when it exists.

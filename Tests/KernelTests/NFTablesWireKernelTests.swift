@@ -82,9 +82,11 @@ struct NFTablesWireKernelTests {
         let names = state.sortedServicePortNames
         let web = try #require(names.first { $0.name == "web" }), sticky = try #require(names.first { $0.name == "sticky" })
         let dns = try #require(names.first { $0.name == "dns" })
+        let lb = try #require(names.first { $0.name == "lb" })
         state.endpoints[web] = (state.endpoints[web] ?? []).dropFirst() + [Endpoint(ip: .v4(0xC612_01F0), port: 8080)]
         state.endpoints[sticky] = (state.endpoints[sticky] ?? []) + [Endpoint(ip: .v4(0xC612_01F1), port: 8080)]
         state.endpoints[dns] = []
+        state.endpoints[lb] = (state.endpoints[lb] ?? []).dropLast()   // its firewall chain (an interval set) is written again
         try await syncBoth(state, "endpoints changed")
         // A Service removed: its chains are flushed now and deleted a second later.
         state.services[sticky] = nil
@@ -100,7 +102,7 @@ struct NFTablesWireKernelTests {
         try await syncBoth(inputs.state, "resync")
     }
 
-    @Test("IPv6: the same ip6 table as nft, with affinity, a NodePort and a Service without endpoints")
+    @Test("IPv6: the same ip6 table as nft, with affinity, a NodePort, source ranges and a Service without endpoints")
     func sameTableIPv6() async throws {
         let tag = "skpw6\(getpid())"
         let reference = try Namespace("\(tag)-a"), wire = try Namespace("\(tag)-b")
@@ -111,6 +113,8 @@ struct NFTablesWireKernelTests {
         for (index, sticky, nodePort, count) in [(1, false, 0, 3), (2, true, 30_080, 2), (3, false, 0, 0)] {
             let name = ServicePortName(namespace: "demo", name: "svc\(index)", port: "http", protocol: index == 3 ? .udp : .tcp)
             state.services[name] = ServicePortInfo(name: name, clusterIP: IPAddress(sloppy: "2001:2:10::\(index)")!, port: 80, nodePort: nodePort,
+                                                   loadBalancerVIPs: index == 1 ? [IPAddress(sloppy: "2001:2:20::1")!] : [],
+                                                   loadBalancerSourceRanges: index == 1 ? [CIDR(sloppy: "2001:2:5::/64")!, CIDR(sloppy: "2001:2:6::1/128")!] : [],
                                                    stickyMaxAgeSeconds: sticky ? 600 : nil)
             state.endpoints[name] = (0..<count).map { Endpoint(ip: IPAddress(sloppy: "2001:2:1::\(index * 16 + $0)")!, port: 8080) }
         }
@@ -125,6 +129,9 @@ struct NFTablesWireKernelTests {
             let (a, b) = (Self.expressions(reference, family: "ip6"), Self.expressions(wire, family: "ip6"))
             #expect(a.count > 10, "\(a.count) blocks")
             #expect(NFTablesStagesKernelTests.difference(b, a) == [], "step \(step): expressions differ")
+            let listing = { (ns: Namespace) in Lab.shell("ip netns exec \(ns.name) nft list table ip6 kube-proxy").output }
+            #expect(listing(wire) == listing(reference), "step \(step): nft's listing differs")
+            #expect(listing(wire).contains("ip6 saddr != { 2001:2:5::/64, 2001:2:6::1 } drop"))
             // Then: the sticky Service gains an endpoint (a partial sync, all over netlink).
             let sticky = ServicePortName(namespace: "demo", name: "svc2", port: "http", protocol: .tcp)
             state.endpoints[sticky]?.append(Endpoint(ip: IPAddress(sloppy: "2001:2:1::99")!, port: 8080))

@@ -95,6 +95,22 @@ struct NFTNetlinkEncoderTests {
         ])
     }
 
+    @Test("firewall chain: an anonymous interval set, an end at zero, each range's start and the address after it")
+    func sourceRanges() throws {
+        let messages = try encode { tx in
+            tx.add(.rule(chain: "fw", text: "ip saddr != { 198.19.1.1, 198.18.5.0/24 } drop"))
+        }
+        #expect(messages == [
+            NFTablesNetlink.anonymousSourceIntervals(family: .ip, table: "kube-proxy", id: 1, size: 5, sequence: 100, ack: false),
+            NFTablesNetlink.elements(add: true, family: .ip, table: "kube-proxy", set: "__set%d", setID: 1, [
+                .init(key: [0, 0, 0, 0], intervalEnd: true), .init(key: [198, 18, 5, 0]), .init(key: [198, 18, 6, 0], intervalEnd: true),
+                .init(key: [198, 19, 1, 1]), .init(key: [198, 19, 1, 2], intervalEnd: true),
+            ], sequence: 101, ack: false),
+            rule(chain: "fw", [.payload(base: .network, offset: 12, length: 4, register: 1),
+                               .lookup(set: "__set%d", setID: 1, register: 1, verdictMap: false, inverted: true), .verdict(.drop)], sequence: 102),
+        ])
+    }
+
     @Test("elements: concatenated keys padded to registers, verdicts, comments; deletions by key")
     func elements() throws {
         let messages = try encode { tx in
@@ -115,7 +131,8 @@ struct NFTNetlinkEncoderTests {
         (NFTTransaction.Verb.add, NFTObject.table(comment: nil), "add table"),
         (.add, .chain(name: "nat-prerouting", base: .init(type: "nat", hook: "prerouting", priority: -100), comment: nil), "add chain"),
         (.flush, .map(name: "service-ips", type: "ipv4_addr : verdict", comment: nil), "flush map"),
-        (.add, .rule(chain: "fw", text: "ip saddr != { 198.18.5.0/24, 198.19.1.1 } drop"), "address { in rule"),
+        (.add, .rule(chain: "fw", text: "ip saddr != { 198.18.5.0/24, 198.18.5.7 } drop"), "overlapping, adjacent or open"),
+        (.add, .rule(chain: "fw", text: "ip saddr != { 0.0.0.0/0, 198.19.0.1 } drop"), "overlapping, adjacent or open"),
         (.add, .rule(chain: "x", text: "ip daddr 198.19.0.1 counter drop"), "statement counter"),
         (.add, .rule(chain: "x", text: "ip6 daddr 2001:2::1 drop"), "ip6 in an ip table"),
     ])

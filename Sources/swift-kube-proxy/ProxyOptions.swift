@@ -115,9 +115,15 @@ struct ProxyOptions: ParsableArguments {
     func nftablesInterface(runner: any CommandRunner, logger: Logger) throws -> any NFTablesInterface {
         let commands = NFTCommands(runner: runner)
         switch nftablesWriter {
-        case "nft": return commands
+        case "nft":
+            logger.info("nftables transactions go through nft")
+            return commands
         case "netlink":
-            do { return try NFTablesNetlinkWriter(nft: commands, logger: logger) } catch {
+            do {
+                let writer = try NFTablesNetlinkWriter(nft: commands, logger: logger)
+                logger.info("nftables transactions go over netlink; the table's setup through nft")
+                return writer
+            } catch {
                 logger.warning("no nf_tables netlink socket; every nftables transaction goes through nft", metadata: ["error": "\(error)"])
                 return commands
             }

@@ -70,7 +70,7 @@ struct Run: AsyncParsableCommand {
         let excludeCIDRs = (config.ipvs?.excludeCIDRs ?? []).compactMap { CIDR(sloppy: $0) }
 
         let conntrack = ConntrackCommands(runner: runner)
-        let nftables = try proxy.nftablesInterface(runner: runner, logger: logger)
+        let nftables: (any NFTablesInterface)? = mode == "nftables" ? try proxy.nftablesInterface(runner: runner, logger: logger) : nil
         let syncPeriod = config.resolvedSyncPeriod.duration
         var follower = ManifestFollower(source: source, config: config, features: features, logger: logger) { inputs in
             if let ipvs {
@@ -78,7 +78,7 @@ struct Run: AsyncParsableCommand {
                                    ipset: IPSetCommands(runner: runner), dummy: DummyInterface(runner: runner), options: inputs.options,
                                    scheduler: config.resolvedIPVSScheduler, excludeCIDRs: excludeCIDRs, conntrack: conntrack, logger: logger)
             }
-            if mode == "nftables" {
+            if let nftables {
                 return NFTablesProxier(nft: nftables, options: inputs.options, family: inputs.state.family, conntrack: conntrack, logger: logger)
             }
             return IPTablesProxier(iptables: IPTablesCommands(family: inputs.state.family, backend: backend, runner: runner),

@@ -139,4 +139,35 @@ struct NFTablesWireKernelTests {
         // Full sync: containers and frame through nft, the two Services with chains over netlink; then the partial one.
         #expect(writer.transactions.netlink == 3 && writer.transactions.nft == 2, "\(writer.transactions)")
     }
+
+    @Test("a batch the kernel refuses changes nothing, names the operation, and the next sync is full")
+    func refusedBatch() async throws {
+        let inputs = try Self.inputs()
+        let ns = try Namespace("skpwr\(getpid())")
+        defer { ns.delete() }
+        let socket = try NetworkNamespace.run(in: ns.name) { try NetlinkSocket(protocol: NFTablesNetlink.netlinkProtocol) }
+        let writer = NFTablesNetlinkWriter(nft: NFTCommands(runner: ns.runner), socket: socket)
+        let proxier = NFTablesProxier(nft: writer, options: inputs.options, family: .ipv4)
+        #expect(await proxier.sync(inputs.state).succeeded)
+        let before = Self.expressions(ns, family: "ip")
+
+        var tx = NFTTransaction(family: "ip", table: NFTablesCompiler.table)
+        tx.add(.chain(name: "endpoint-new", base: nil, comment: nil))
+        tx.add(.rule(chain: "endpoint-new", text: "ip saddr 198.18.1.9 jump mark-for-masquerade"))
+        tx.add(.rule(chain: "endpoint-new", text: "goto no-such-chain"))
+        let error = try await #require(throws: NFTablesError.self) { try await writer.run(tx) }
+        #expect(error.operation == 3 && error.message.contains("goto no-such-chain"), "\(error)")
+        #expect(Self.expressions(ns, family: "ip") == before, "nothing of the refused batch stays")
+
+        // A sync whose batch the kernel refuses (the table deleted behind its back) forces a full one.
+        _ = Lab.shell("ip netns exec \(ns.name) nft delete table ip kube-proxy")
+        var changed = inputs.state
+        let web = try #require(changed.sortedServicePortNames.first { $0.name == "web" })
+        changed.endpoints[web] = Array((changed.endpoints[web] ?? []).dropFirst())
+        let failed = await proxier.sync(changed)
+        #expect(!failed.succeeded && failed.error?.contains("operation 1: netlink transaction: message 1") == true, "\(failed.error ?? "")")
+        #expect(await proxier.needFullSync)
+        let repaired = await proxier.sync(changed)
+        #expect(repaired.succeeded && repaired.full)
+    }
 }

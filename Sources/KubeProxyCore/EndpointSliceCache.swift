@@ -12,15 +12,43 @@ public struct EndpointSliceCache: Sendable {
         self.nodeName = nodeName
     }
 
+    /// What one slice contributes: its endpoints per Service port, and the parts it had to skip.
+    public struct Contribution: Sendable {
+        public var ports: [(name: ServicePortName, endpoints: [Endpoint])] = []
+        public var skipped: [SkippedObject] = []
+    }
+
     /// Adds one slice; returns the parts of it that had to be skipped.
     public mutating func add(_ slice: EndpointSlice) -> [SkippedObject] {
+        let contribution = Self.contribution(of: slice, family: family, nodeName: nodeName)
+        add(contribution)
+        return contribution.skipped
+    }
+
+    /// Adds what a slice contributes (see ``contribution(of:family:nodeName:)``).
+    public mutating func add(_ contribution: Contribution) {
+        for (name, endpoints) in contribution.ports {
+            var set = byPort[name] ?? [:]
+            for ep in endpoints {
+                if let existing = set[ep.description], !existing.terminating || ep.terminating { continue }
+                set[ep.description] = ep
+            }
+            byPort[name] = set
+        }
+    }
+
+    /// Reads one slice: its addresses parsed, its endpoints per port (the costly part of a sync's
+    /// input, which a ``ConversionMemo`` keeps while the slice's resourceVersion stays).
+    public static func contribution(of slice: EndpointSlice, family: IPFamily, nodeName: String) -> Contribution {
+        var result = Contribution()
         let namespace = slice.metadata.namespace ?? "default"
         let label = "EndpointSlice \(namespace)/\(slice.metadata.name ?? "")"
         guard let serviceName = slice.serviceName, !serviceName.isEmpty else {
-            return [SkippedObject(object: label, field: "metadata.labels[\(EndpointSlice.serviceNameLabel)]", reason: "missing; the slice belongs to no Service")]
+            result.skipped = [SkippedObject(object: label, field: "metadata.labels[\(EndpointSlice.serviceNameLabel)]", reason: "missing; the slice belongs to no Service")]
+            return result
         }
         // Slices of the other family and FQDN slices are not this proxier's business.
-        guard slice.addressType == family.rawValue else { return [] }
+        guard slice.addressType == family.rawValue else { return result }
         var skipped: [SkippedObject] = []
         var endpoints: [(Int, Endpoint)] = []
         for (i, ep) in (slice.endpoints ?? []).enumerated() {
@@ -49,17 +77,14 @@ public struct EndpointSliceCache: Sendable {
                 continue
             }
             let name = ServicePortName(namespace: namespace, name: serviceName, port: portName, protocol: proto)
-            var set = byPort[name] ?? [:]
-            for (_, template) in endpoints {
-                let ep = Endpoint(ip: template.ip, port: number, isLocal: template.isLocal, ready: template.ready,
-                                  serving: template.serving, terminating: template.terminating,
-                                  zoneHints: template.zoneHints, nodeHints: template.nodeHints)
-                if let existing = set[ep.description], !existing.terminating || ep.terminating { continue }
-                set[ep.description] = ep
-            }
-            byPort[name] = set
+            result.ports.append((name, endpoints.map { _, template in
+                Endpoint(ip: template.ip, port: number, isLocal: template.isLocal, ready: template.ready,
+                         serving: template.serving, terminating: template.terminating,
+                         zoneHints: template.zoneHints, nodeHints: template.nodeHints)
+            }))
         }
-        return skipped
+        result.skipped = skipped
+        return result
     }
 
     /// The merged endpoints, sorted by their `ip:port` string.

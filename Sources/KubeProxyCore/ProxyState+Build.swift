@@ -18,13 +18,31 @@ extension ProxyState {
     /// Headless and ExternalName Services are ignored as upstream ignores them. An object with a value
     /// that cannot be used is skipped (or, for list entries upstream filters, just that entry), and
     /// reported in `skipped` with its object and field; nothing else is affected.
+    ///
+    /// - Parameter memo: conversions of unchanged objects (same resourceVersion) from earlier builds.
     public static func build(services: [Service], endpointSlices: [EndpointSlice], node: Node?,
                              serviceCIDRs: [ServiceCIDR] = [], family: IPFamily,
-                             nodeName: String) -> (state: ProxyState, skipped: [SkippedObject]) {
+                             nodeName: String, memo: ConversionMemo? = nil) -> (state: ProxyState, skipped: [SkippedObject]) {
+        guard let memo else {
+            var use = ConversionMemo.Use(old: .init())
+            return build(services: services, endpointSlices: endpointSlices, node: node, serviceCIDRs: serviceCIDRs,
+                         family: family, nodeName: nodeName, use: &use, memoized: false)
+        }
+        return memo.using(family: family, nodeName: nodeName) { use in
+            build(services: services, endpointSlices: endpointSlices, node: node, serviceCIDRs: serviceCIDRs,
+                  family: family, nodeName: nodeName, use: &use, memoized: true)
+        }
+    }
+
+    private static func build(services: [Service], endpointSlices: [EndpointSlice], node: Node?, serviceCIDRs: [ServiceCIDR],
+                              family: IPFamily, nodeName: String, use: inout ConversionMemo.Use,
+                              memoized: Bool) -> (state: ProxyState, skipped: [SkippedObject]) {
         var skipped: [SkippedObject] = []
         var state = ProxyState(family: family, nodeName: nodeName, nodeLabels: node?.metadata.labels ?? [:])
+        func key(_ meta: ObjectMeta) -> String { "\(meta.namespace ?? "default")/\(meta.name ?? "")" }
         for service in services {
-            switch ServiceConversion.ports(of: service, family: family) {
+            let version = memoized ? service.metadata.resourceVersion : nil
+            switch use.service(key(service.metadata), version: version, { ServiceConversion.ports(of: service, family: family) }) {
             case .success(let ports):
                 for info in ports { state.services[info.name] = info }
             case .failure(let problem):
@@ -32,7 +50,14 @@ extension ProxyState {
             }
         }
         var cache = EndpointSliceCache(family: family, nodeName: nodeName)
-        for slice in endpointSlices { skipped += cache.add(slice) }
+        for slice in endpointSlices {
+            let version = memoized ? slice.metadata.resourceVersion : nil
+            let contribution = use.slice(key(slice.metadata), version: version) {
+                EndpointSliceCache.contribution(of: slice, family: family, nodeName: nodeName)
+            }
+            cache.add(contribution)
+            skipped += contribution.skipped
+        }
         state.endpoints = cache.endpointsByServicePort()
         state.serviceCIDRs = serviceCIDRs.flatMap { $0.spec?.cidrs ?? [] }
             .compactMap { CIDR(sloppy: $0) }.filter { $0.family == family }

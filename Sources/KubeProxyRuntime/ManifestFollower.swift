@@ -15,6 +15,8 @@ public struct ManifestFollower: Sendable {
     public let makeProxier: @Sendable (ProxierInputs) -> any Proxier
     public let features: KernelFeatures
     public let logger: Logger
+    /// Conversions of unchanged Services and EndpointSlices, kept across syncs.
+    let memo = ConversionMemo()
     /// Upstream's FullSyncPeriod: a full resync at least this often.
     public var fullSyncPeriod: Duration = .seconds(3600)
     /// How often the source is checked for changes.
@@ -42,7 +44,7 @@ public struct ManifestFollower: Sendable {
         let manifests = try source.load()
         for problem in manifests.problems { logger.warning("skipping manifest document", metadata: ["problem": "\(problem)"]) }
         let inputs = ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(),
-                                   hostAddresses: HostFacts.interfaceAddresses(), features: features)
+                                   hostAddresses: HostFacts.interfaceAddresses(), features: features, memo: memo)
         for skipped in inputs.skipped { logger.warning("skipping object", metadata: ["object": "\(skipped.object)", "field": "\(skipped.field)", "reason": "\(skipped.reason)"]) }
         return (inputs, manifests)
     }

@@ -14,12 +14,13 @@ public struct ProxierInputs: Sendable {
     /// - Parameters:
     ///   - hostname: the host name, used when `hostnameOverride` is empty.
     ///   - hostAddresses: this network namespace's interface addresses.
+    ///   - memo: conversions of unchanged objects kept across syncs (the daemon's).
     public init(config: KubeProxyConfiguration, manifests: Manifests, hostname: String,
-                hostAddresses: [IPAddress], features: KernelFeatures) {
+                hostAddresses: [IPAddress], features: KernelFeatures, memo: ConversionMemo? = nil) {
         let node = NodeFacts(config: config, nodes: manifests.nodes, hostname: hostname)
         let family = node.primaryFamily
         let built = ProxyState.build(services: manifests.services, endpointSlices: manifests.endpointSlices,
-                                     node: node.node, serviceCIDRs: manifests.serviceCIDRs, family: family, nodeName: node.name)
+                                     node: node.node, serviceCIDRs: manifests.serviceCIDRs, family: family, nodeName: node.name, memo: memo)
         self.node = node
         self.state = built.state
         self.skipped = built.skipped

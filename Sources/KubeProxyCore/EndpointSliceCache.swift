@@ -5,7 +5,8 @@ import KubeProxyModel
 public struct EndpointSliceCache: Sendable {
     public let family: IPFamily
     public let nodeName: String
-    private var byPort: [ServicePortName: [String: Endpoint]] = [:]
+    /// Per Service port, the (merged, sorted) endpoints of each slice that names it.
+    private var byPort: [ServicePortName: [[Endpoint]]] = [:]
 
     public init(family: IPFamily, nodeName: String) {
         self.family = family
@@ -27,14 +28,17 @@ public struct EndpointSliceCache: Sendable {
 
     /// Adds what a slice contributes (see ``contribution(of:family:nodeName:)``).
     public mutating func add(_ contribution: Contribution) {
-        for (name, endpoints) in contribution.ports {
-            var set = byPort[name] ?? [:]
-            for ep in endpoints {
-                if let existing = set[ep.description], !existing.terminating || ep.terminating { continue }
-                set[ep.description] = ep
-            }
-            byPort[name] = set
+        for (name, endpoints) in contribution.ports { byPort[name, default: []].append(endpoints) }
+    }
+
+    /// One list per `ip:port`: the first endpoint that is not terminating, else the first; sorted.
+    static func merged<S: Sequence<Endpoint>>(_ endpoints: S) -> [Endpoint] {
+        var set: [String: Endpoint] = [:]
+        for ep in endpoints {
+            if let existing = set[ep.description], !existing.terminating || ep.terminating { continue }
+            set[ep.description] = ep
         }
+        return set.values.sorted()
     }
 
     /// Reads one slice: its addresses parsed, its endpoints per port (the costly part of a sync's
@@ -77,18 +81,19 @@ public struct EndpointSliceCache: Sendable {
                 continue
             }
             let name = ServicePortName(namespace: namespace, name: serviceName, port: portName, protocol: proto)
-            result.ports.append((name, endpoints.map { _, template in
+            result.ports.append((name, merged(endpoints.lazy.map { _, template in
                 Endpoint(ip: template.ip, port: number, isLocal: template.isLocal, ready: template.ready,
                          serving: template.serving, terminating: template.terminating,
                          zoneHints: template.zoneHints, nodeHints: template.nodeHints)
-            }))
+            })))
         }
         result.skipped = skipped
         return result
     }
 
-    /// The merged endpoints, sorted by their `ip:port` string.
+    /// The merged endpoints, sorted by their `ip:port` string (a port named by one slice, the
+    /// usual case, takes that slice's list as it is).
     public func endpointsByServicePort() -> [ServicePortName: [Endpoint]] {
-        byPort.mapValues { $0.values.sorted() }
+        byPort.mapValues { lists in lists.count == 1 ? lists[0] : Self.merged(lists.joined()) }
     }
 }

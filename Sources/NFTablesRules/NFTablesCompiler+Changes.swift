@@ -102,8 +102,7 @@ extension NFTablesCompiler {
         for set in unusedSets.sorted() { tx.delete(.set(name: set, type: addrType, flags: [], timeoutSeconds: nil, comment: nil)) }
         var tail = NFTTransaction(family: nftFamily, table: Self.table)
         tail.append(operations: tx.operations[tailStart...])
-        return NFTablesSyncPlan(transaction: tx, isFull: false, activeChains: memory.chains, activeAffinitySets: memory.affinitySets,
-                                staleChains: staleChains, memory: memory, setup: NFTTransaction(family: nftFamily, table: Self.table),
+        return NFTablesSyncPlan(transaction: tx, isFull: false, staleChains: staleChains, memory: memory, setup: NFTTransaction(family: nftFamily, table: Self.table),
                                 perService: perService, tail: tail)
     }
 

@@ -19,8 +19,8 @@ extension NFTablesCompiler {
         }
     }
 
-    /// Writes one Service port: its elements always, its chains when `write`.
-    func writeService(_ svc: ServicePortInfo, _ selection: EndpointSelection, write: Bool, chains: inout NFTTransaction,
+    /// Writes one Service port: its elements, sets, chains and rules.
+    func writeService(_ svc: ServicePortInfo, _ selection: EndpointSelection, chains: inout NFTTransaction,
                       rules: inout NFTTransaction, elements: inout DesiredElements, active: inout Set<String>, activeSets: inout Set<String>) {
         let name = svc.name
         let s = name.description
@@ -109,7 +109,6 @@ extension NFTablesCompiler {
             own.append((chain, r))
         }
         for (chain, _) in own { active.insert(chain) }
-        guard write else { return }
         for set in sets { chains.add(set) }
         for (chain, list) in own {
             chains.add(.chain(name: chain, base: nil, comment: nil))

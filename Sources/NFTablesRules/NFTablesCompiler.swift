@@ -87,8 +87,7 @@ public struct NFTablesCompiler: Sendable {
         }
         var tail = NFTTransaction(family: nftFamily, table: Self.table)
         tail.append(operations: tx.operations[tailStart...])
-        return NFTablesSyncPlan(transaction: tx, isFull: true, activeChains: active, activeAffinitySets: activeSets,
-                                staleChains: stale, memory: memory, setup: setup, perService: perService, tail: tail)
+        return NFTablesSyncPlan(transaction: tx, isFull: true, staleChains: stale, memory: memory, setup: setup, perService: perService, tail: tail)
     }
 
     /// One Service port: what it contributes, and the operations that write its sets, chains and rules.
@@ -96,7 +95,7 @@ public struct NFTablesCompiler: Sendable {
         let selection = EndpointSelection(service: svc, endpoints: state.endpoints[svc.name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
         var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains
         var own = DesiredElements(), ownChains = Set<String>(), ownSets = Set<String>()
-        writeService(svc, selection, write: true, chains: &chains, rules: &rules, elements: &own, active: &ownChains, activeSets: &ownSets)
+        writeService(svc, selection, chains: &chains, rules: &rules, elements: &own, active: &ownChains, activeSets: &ownSets)
         return (NFTablesMemory.ServiceRecord(chains: ownChains, sets: ownSets, elements: own.ordered), chains, rules)
     }
 

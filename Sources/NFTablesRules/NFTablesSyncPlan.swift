@@ -7,9 +7,9 @@ public struct NFTablesSyncPlan: Hashable, Sendable {
     /// Whether every chain and element was written.
     public var isFull: Bool
     /// The per-service and per-endpoint chains the state uses.
-    public var activeChains: Set<String>
+    public var activeChains: Set<String> { memory.chains }
     /// The affinity sets the state uses.
-    public var activeAffinitySets: Set<String>
+    public var activeAffinitySets: Set<String> { memory.affinitySets }
     /// Chains flushed now because nothing uses them; a later transaction deletes them.
     public var staleChains: [String]
     /// The elements of every set and map after this sync (partial syncs diff against it).

@@ -43,27 +43,19 @@ public struct NFTNetlinkEncoder: Sendable {
                 case (.add, .rule(let chain, let text)):
                     let rule = try NFTRuleText(text, family: transaction.family, setIDs: setIDs)
                     var expressions = rule.expressions
-                    if let elements = rule.sourceIntervals {
+                    if let set = rule.anonymousSet {
                         lastSetID += 1
-                        let id = lastSetID
-                        out.append(NFTablesNetlink.anonymousSourceIntervals(family: family, table: table, id: id, size: UInt32(elements.count), sequence: next(), ack: false))
-                        out.append(NFTablesNetlink.elements(add: true, family: family, table: table, set: NFTablesNetlink.anonymousSetName, setID: id,
-                                                            elements, sequence: next(), ack: false))
+                        let id = lastSetID, size = UInt32(set.elements.count)
+                        out.append(set.isVerdictMap
+                            ? NFTablesNetlink.anonymousVerdictMap(family: family, table: table, id: id, size: size, sequence: next(), ack: false)
+                            : NFTablesNetlink.anonymousSourceIntervals(family: family, table: table, id: id, size: size, sequence: next(), ack: false))
+                        out.append(NFTablesNetlink.elements(add: true, family: family, table: table, set: set.name, setID: id, set.elements,
+                                                            sequence: next(), ack: false))
+                        // The rule's lookup binds the set by the id it has in this batch.
                         expressions = expressions.map { expression in
-                            guard case .lookup(NFTablesNetlink.anonymousSetName, nil, let register, let map, let inverted) = expression else { return expression }
-                            return .lookup(set: NFTablesNetlink.anonymousSetName, setID: id, register: register, verdictMap: map, inverted: inverted)
+                            guard case .lookup(set.name, nil, let register, let map, let inverted) = expression else { return expression }
+                            return .lookup(set: set.name, setID: id, register: register, verdictMap: map, inverted: inverted)
                         }
-                    }
-                    if let entries = rule.verdictMap {
-                        lastSetID += 1
-                        let id = lastSetID
-                        out.append(NFTablesNetlink.anonymousVerdictMap(family: family, table: table, id: id, size: UInt32(entries.count), sequence: next(), ack: false))
-                        let elements = entries.enumerated().map { key, verdict in
-                            NFTablesNetlink.Element(key: NetlinkBytes.host(UInt32(key)), data: .verdict(verdict))
-                        }
-                        out.append(NFTablesNetlink.elements(add: true, family: family, table: table, set: NFTablesNetlink.anonymousMapName, setID: id,
-                                                            elements, sequence: next(), ack: false))
-                        expressions.append(.lookup(set: NFTablesNetlink.anonymousMapName, setID: id, register: 1, verdictMap: true))
                     }
                     out.append(NFTablesNetlink.rule(family: family, table: table, chain: chain, expressions, comment: rule.comment, sequence: next(), ack: false))
                 case (.add, .set(let name, let type, let flags, let timeout?, nil))

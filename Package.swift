@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IPTablesRulesTests",
-            dependencies: ["IPTablesRules", "PacketTracer", "KubeProxyTesting", "KubeProxyRuntime"],
+            dependencies: ["IPTablesRules", "NFTablesRules", "PacketTracer", "KubeProxyTesting", "KubeProxyRuntime"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
@@ -191,6 +191,11 @@ let package = Package(
             name: "NFTablesRulesTests",
             dependencies: ["NFTablesRules", "KubeProxyTesting", "KubeProxyRuntime", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeProxyRuntimeTests",
+            dependencies: ["KubeProxyRuntime", "KubeProxyKernel", "KubeProxyModel", "KubeProxyCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -31,14 +31,14 @@ struct ServicePortContext {
     /// Writes every rule of `svc`; its own chains go to the skipped buffers unless `writeChains`.
     mutating func write(_ svc: ServicePortInfo, selection: EndpointSelection, into out: inout IPTablesCompiler.Buffers, writeChains: Bool) {
         let name = svc.name
-        let s = name.description
+        let s = IPTablesText.comment(name)
         let p = svc.protocol.lowercased
         let port = String(svc.port)
         let hasEndpoints = selection.hasAnyEndpoints
 
         // An unchanged Service whose chains the last plan described: reuse its hashes and counts.
         let known = writeChains ? nil : reusable?[name]
-        let hash = known?.hash ?? ChainNames.portProtoHash(s, p)
+        let hash = known?.hash ?? ChainNames.portProtoHash(name.description, p)
         let clusterPolicyChain = "KUBE-SVC-" + hash
         let localPolicyChain = "KUBE-SVL-" + hash
         let externalTrafficChain = "KUBE-EXT-" + hash
@@ -251,7 +251,7 @@ struct ServicePortContext {
     /// The SVC/SVL rules: affinity checks first, then a cascade of random matches.
     private mutating func writeEndpointRules(_ rules: inout LineBuffer, svc: ServicePortInfo, chain: String, endpoints: [Endpoint],
                                              sepChain: (Endpoint) -> String) {
-        let s = svc.name.description
+        let s = IPTablesText.comment(svc.name)
         if let seconds = svc.stickyMaxAgeSeconds {
             for ep in endpoints {
                 let sep = sepChain(ep)

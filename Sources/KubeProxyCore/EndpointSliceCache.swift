@@ -46,11 +46,12 @@ public struct EndpointSliceCache: Sendable {
     public static func contribution(of slice: EndpointSlice, family: IPFamily, nodeName: String) -> Contribution {
         var result = Contribution()
         let namespace = slice.metadata.namespace ?? "default"
-        let label = "EndpointSlice \(namespace)/\(slice.metadata.name ?? "")"
-        guard let serviceName = slice.serviceName, !serviceName.isEmpty else {
-            result.skipped = [SkippedObject(object: label, field: "metadata.labels[\(EndpointSlice.serviceNameLabel)]", reason: "missing; the slice belongs to no Service")]
+        let label = SkippedObject.label("EndpointSlice", namespace: namespace, name: slice.metadata.name ?? "")
+        if let problem = validate(slice, namespace: namespace) {
+            result.skipped = [SkippedObject(object: label, field: problem.field, reason: problem.reason)]
             return result
         }
+        guard let serviceName = slice.serviceName else { return result }
         // Slices of the other family and FQDN slices are not this proxier's business.
         guard slice.addressType == family.rawValue else { return result }
         var skipped: [SkippedObject] = []
@@ -89,6 +90,24 @@ public struct EndpointSliceCache: Sendable {
         }
         result.skipped = skipped
         return result
+    }
+
+    /// The API server's checks of what a slice contributes to rules: its namespace and name, the
+    /// Service it names (a label value), its port names (DNS-1123 labels, unique). A slice that fails
+    /// is skipped whole, as the API server would refuse it whole.
+    static func validate(_ slice: EndpointSlice, namespace: String) -> (field: String, reason: String)? {
+        if let reason = NameValidation.dns1123Label(namespace) { return ("metadata.namespace", reason) }
+        if let reason = NameValidation.dns1123Subdomain(slice.metadata.name ?? "") { return ("metadata.name", reason) }
+        let serviceLabel = "metadata.labels[\(EndpointSlice.serviceNameLabel)]"
+        guard let serviceName = slice.serviceName, !serviceName.isEmpty else { return (serviceLabel, "missing; the slice belongs to no Service") }
+        if let reason = NameValidation.labelValue(serviceName) { return (serviceLabel, reason) }
+        var names = Set<String>()
+        for (i, port) in (slice.ports ?? []).enumerated() {
+            guard let name = port.name, !name.isEmpty else { continue }
+            if let reason = NameValidation.dns1123Label(name) { return ("ports[\(i)].name", reason) }
+            if !names.insert(name).inserted { return ("ports[\(i)].name", "duplicate value \"\(name)\"") }
+        }
+        return nil
     }
 
     /// The merged endpoints, sorted by their `ip:port` string (a port named by one slice, the

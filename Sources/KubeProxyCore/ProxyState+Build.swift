@@ -10,6 +10,16 @@ public struct SkippedObject: Error, Hashable, Sendable, CustomStringConvertible 
     public var reason: String
 
     public var description: String { "\(object): \(field): \(reason)" }
+
+    /// `Kind namespace/name` for a log line: a name part that is not plain printable ASCII is shown
+    /// quoted with escapes, so a hostile name cannot forge or break a log line.
+    public static func label(_ kind: String, namespace: String, name: String) -> String {
+        func shown(_ part: String) -> String {
+            part.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+                ? part : part.debugDescription
+        }
+        return "\(kind) \(shown(namespace))/\(shown(name))"
+    }
 }
 
 extension ProxyState {

@@ -6,13 +6,16 @@ enum ServiceConversion {
     static func ports(of service: Service, family: IPFamily) -> Result<[ServicePortInfo], SkippedObject> {
         let namespace = service.metadata.namespace ?? "default"
         let name = service.metadata.name ?? ""
-        let label = "Service \(namespace)/\(name)"
+        let label = SkippedObject.label("Service", namespace: namespace, name: name)
         func fail(_ field: String, _ reason: String) -> Result<[ServicePortInfo], SkippedObject> {
             .failure(SkippedObject(object: label, field: field, reason: reason))
         }
+        if let reason = NameValidation.dns1123Label(namespace) { return fail("metadata.namespace", reason) }
+        if let reason = NameValidation.dns1035Label(name) { return fail("metadata.name", reason) }
         let spec = service.spec
         let type = (spec.type?.isEmpty ?? true) ? "ClusterIP" : spec.type!
         if type == "ExternalName" { return .success([]) }
+        if case .failure(let problem) = validatePorts(spec.ports ?? [], label: label) { return .failure(problem) }
         let knownTypes = ["ClusterIP", "NodePort", "LoadBalancer"]
         guard knownTypes.contains(type) else { return fail("spec.type", "unsupported type \"\(type)\"") }
 
@@ -90,5 +93,28 @@ enum ServiceConversion {
                 internalPolicyLocal: spec.internalTrafficPolicy == "Local", healthCheckNodePort: healthCheckPort))
         }
         return .success(result)
+    }
+
+    /// The API server's checks of `spec.ports` names and keys: a name is a DNS-1123 label, required
+    /// when there are several ports, unique; no two ports share a port number and protocol.
+    static func validatePorts(_ ports: [Service.Port], label: String) -> Result<Void, SkippedObject> {
+        var names = Set<String>(), keys = Set<String>()
+        for (i, port) in ports.enumerated() {
+            let name = port.name ?? ""
+            let problem: (field: String, reason: String)?
+            if name.isEmpty {
+                problem = ports.count > 1 ? ("spec.ports[\(i)].name", "required when the Service has more than one port") : nil
+            } else if let reason = NameValidation.dns1123Label(name) {
+                problem = ("spec.ports[\(i)].name", reason)
+            } else if !names.insert(name).inserted {
+                problem = ("spec.ports[\(i)].name", "duplicate value \"\(name)\"")
+            } else if let number = port.port, !keys.insert("\(number)/\(port.protocol ?? "TCP")").inserted {
+                problem = ("spec.ports[\(i)]", "duplicate value: port \(number) protocol \(port.protocol ?? "TCP")")
+            } else {
+                problem = nil
+            }
+            if let problem { return .failure(SkippedObject(object: label, field: problem.field, reason: problem.reason)) }
+        }
+        return .success(())
     }
 }

@@ -28,13 +28,26 @@ extension CommandRunner {
     }
 }
 
-/// A program that could not be run.
+/// A program that could not be run, or did not finish in time.
 public struct CommandError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        /// The program could not be started (not found, not executable, output over the limit).
+        public static let cannotStart = Code(name: "cannotStart")
+        /// The program ran past the runner's timeout and was killed.
+        public static let timedOut = Code(name: "timedOut")
+        public var description: String { name }
+    }
     public var executable: String
     public var detail: String
-    public init(executable: String, detail: String) {
+    public var code: Code
+    public init(executable: String, detail: String, code: Code = .cannotStart) {
         self.executable = executable
         self.detail = detail
+        self.code = code
     }
-    public var description: String { "cannot run \(executable): \(detail)" }
+    public var description: String {
+        code == .timedOut ? "\(executable) timed out: \(detail)" : "cannot run \(executable): \(detail)"
+    }
 }

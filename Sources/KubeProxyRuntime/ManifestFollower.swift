@@ -52,7 +52,17 @@ public struct ManifestFollower: Sendable {
     /// Runs until the task is cancelled; the rules stay in place afterwards.
     public func run() async throws {
         let clock = ContinuousClock()
-        let first = try inputs()
+        var first: ProxierInputs?
+        var lastNotReady = ""
+        while first == nil {
+            do { first = try inputs() } catch let notReady as ManifestNotReady {
+                // Nothing programmed yet by us (or a previous run's rules): wait for a usable picture.
+                if notReady.description != lastNotReady { logger.warning("waiting for the manifests: \(notReady)") }
+                lastNotReady = notReady.description
+                try await Task.sleep(for: pollInterval)
+            }
+        }
+        guard let first else { return }
         if first.options.localhostNodePorts && first.state.family == .ipv4 && config.resolvedMode == "iptables" {
             do { try HostFacts.setSysctl("net/ipv4/conf/all/route_localnet", "1") } catch {
                 logger.warning("cannot set route_localnet; localhost NodePorts will not work", metadata: ["error": "\(error)"])
@@ -90,9 +100,11 @@ public struct ManifestFollower: Sendable {
             if due && lastSync.map({ now - $0 >= minSync }) ?? true {
                 seen = fingerprint
                 pending = false
+                let previousSync = lastSync
                 lastSync = now
                 do {
                     let (inputs, manifests) = try load()
+                    lastNotReady = ""
                     let outcome = await proxier.sync(inputs.state)
                     if outcome.full && outcome.succeeded { lastFull = now }
                     if outcome.succeeded {
@@ -102,6 +114,12 @@ public struct ManifestFollower: Sendable {
                         await serviceHealth?.update(ServiceHealthServers.wanted(inputs.state))
                     }
                     metrics?.synced(outcome, report: await proxier.report())
+                } catch let notReady as ManifestNotReady {
+                    // Empty, half-written or holding no object: keep the rules, read again shortly.
+                    if notReady.description != lastNotReady { logger.warning("keeping the rules in place: \(notReady)") }
+                    lastNotReady = notReady.description
+                    pending = true
+                    lastSync = previousSync
                 } catch {
                     // The files could not be read at all: keep what is programmed and try again.
                     logger.error("cannot read manifests; keeping the rules in place", metadata: ["error": "\(error)"])

@@ -28,7 +28,7 @@ public final class FakeIPVSHost: CommandRunner {
         state.withLock { if fails { $0.failing.insert(program) } else { $0.failing.remove(program) } }
     }
     /// Adds an address behind the proxier's back.
-    public func addAddress(_ address: String, on link: String) { state.withLock { $0.links[link, default: []].insert(address) } }
+    public func addAddress(_ address: String, on link: String) { state.withLock { _ = $0.links[link, default: []].insert(address) } }
 
     public func run(_ executable: String, _ arguments: [String], stdin: String?) async throws -> CommandResult {
         state.withLock { s in

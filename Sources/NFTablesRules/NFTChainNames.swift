@@ -8,9 +8,9 @@ public enum NFTChainNames {
         return full.count > 240 ? String(full.prefix(237)) + "..." : full
     }
 
-    /// `ns/svc/proto/port`.
+    /// `ns/svc/proto/port`, the name parts through ``NFTText``.
     public static func base(_ name: ServicePortName) -> String {
-        "\(name.namespace)/\(name.name)/\(name.protocol.lowercased)/\(name.port)"
+        "\(NFTText.namePart(name.namespace))/\(NFTText.namePart(name.name))/\(name.protocol.lowercased)/\(NFTText.namePart(name.port))"
     }
 
     public static func service(_ name: ServicePortName) -> String { "service-" + hashAndTruncate(base(name)) }

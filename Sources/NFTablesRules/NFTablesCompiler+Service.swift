@@ -23,7 +23,7 @@ extension NFTablesCompiler {
     func writeService(_ svc: ServicePortInfo, _ selection: EndpointSelection, chains: inout NFTTransaction,
                       rules: inout NFTTransaction, elements: inout DesiredElements, active: inout Set<String>, activeSets: inout Set<String>) {
         let name = svc.name
-        let s = name.description
+        let s = NFTText.comment(name)
         let p = svc.protocol.lowercased
         let hasEndpoints = selection.hasAnyEndpoints
         let clusterChain = NFTChainNames.service(name)

@@ -72,14 +72,14 @@ struct ProxyOptions: ParsableArguments {
     func configuration() throws -> KubeProxyConfiguration {
         var config = KubeProxyConfiguration()
         if let configPath {
-            let file = try Manifests.load(paths: [configPath])
-            guard let found = file.configurations.first else {
-                throw ValidationError("\(configPath): no KubeProxyConfiguration in the file\(file.problems.first.map { " (\($0))" } ?? "")")
+            guard let data = FileManager.default.contents(atPath: configPath) else { throw ValidationError("\(configPath): cannot read file") }
+            do { config = try KubeProxyConfiguration.strictlyDecoding(String(decoding: data, as: UTF8.self), source: configPath) } catch {
+                throw ValidationError("\(error)")
             }
-            config = found
         }
         if let proxyMode { config.mode = proxyMode }
-        if let hostnameOverride { config.hostnameOverride = hostnameOverride }
+        // As upstream: an empty --hostname-override leaves the configuration's (or the host's) name.
+        if let hostnameOverride, !hostnameOverride.isEmpty { config.hostnameOverride = hostnameOverride }
         if let clusterCIDR { config.clusterCIDR = clusterCIDR }
         if masqueradeAll { config.iptables = config.iptables ?? .init(); config.iptables?.masqueradeAll = true }
         if let dispatch { config.iptables = config.iptables ?? .init(); config.iptables?.dispatch = dispatch }

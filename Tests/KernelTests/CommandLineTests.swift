@@ -85,11 +85,15 @@ struct CommandLineTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skp-cli-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        try "kind: KubeProxyConfiguration\niptables: {masqueradeBit: 99}\n".write(to: dir.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        let header = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
         try "kind: List\nitems: []\n".write(to: dir.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
-        let r = Lab.shell("cd '\(dir.path)' && '\(Lab.binary)' render --config c.yaml --manifests m.yaml --kernel-features no-nfacct")
-        #expect(r.status != 0)
-        #expect(r.output.contains("KubeProxyConfiguration.iptables.masqueradeBit"))
+        for (body, message) in [("iptables: {masqueradeBit: 99}\n", "KubeProxyConfiguration.iptables.masqueradeBit: Invalid value: 99"),
+                                ("iptables: {masqueradeBits: 14}\n", "KubeProxyConfiguration.iptables.masqueradeBits: unknown field")] {
+            try (header + body).write(to: dir.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+            let r = Lab.shell("cd '\(dir.path)' && '\(Lab.binary)' render --config c.yaml --manifests m.yaml --kernel-features no-nfacct")
+            #expect(r.status != 0)
+            #expect(r.output.contains(message), "\(r.output)")
+        }
     }
 
     @Test("IPVS mode: a bad scheduler names the field; a kernel without IPVS is refused before anything changes; trace works without one")

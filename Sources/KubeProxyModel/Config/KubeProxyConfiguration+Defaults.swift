@@ -53,6 +53,15 @@ extension KubeProxyConfiguration {
     public var resolvedMetricsBindAddress: String { metricsBindAddress ?? "127.0.0.1:10249" }
 
     /// Checks the values upstream validates and returns one message per problem, each naming its field.
+    /// Whether `name` can be (the prefix of) a network interface name written into a rule.
+    static func isInterfaceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        return (1...15).contains(bytes.count) && name != "." && name != ".." && bytes.allSatisfy { b in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+        }
+    }
+
     public func validationErrors() -> [String] {
         var errors: [String] = []
         let modes = ["", "iptables", "ipvs", "nftables"]
@@ -78,6 +87,15 @@ extension KubeProxyConfiguration {
         let localModes = ["ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"]
         if !localModes.contains(resolvedDetectLocalMode) {
             errors.append("KubeProxyConfiguration.detectLocalMode: Unsupported value: \"\(resolvedDetectLocalMode)\"")
+        }
+        // Interface names reach rules (`-i br0`, `iifname "veth*"`): only what the kernel allows in one.
+        for (field, value, mode) in [("bridgeInterface", detectLocal?.bridgeInterface, "BridgeInterface"),
+                                     ("interfaceNamePrefix", detectLocal?.interfaceNamePrefix, "InterfaceNamePrefix")] {
+            if resolvedDetectLocalMode == mode && (value ?? "").isEmpty {
+                errors.append("KubeProxyConfiguration.detectLocal.\(field): Required value: must be set with detectLocalMode \(mode)")
+            } else if let value, !value.isEmpty, !Self.isInterfaceName(value) {
+                errors.append("KubeProxyConfiguration.detectLocal.\(field): Invalid value: \(value.debugDescription): must be 1 to 15 of letters, digits, '-', '_' or '.'")
+            }
         }
         for cidr in (clusterCIDR ?? "").split(separator: ",") where CIDR(sloppy: String(cidr)) == nil {
             errors.append("KubeProxyConfiguration.clusterCIDR: Invalid value: \"\(cidr)\": must be a valid CIDR")

@@ -73,6 +73,7 @@ public struct KubeProxyConfiguration: Codable, Hashable, Sendable {
     public struct DetectLocal: Codable, Hashable, Sendable {
         public var bridgeInterface: String?
         public var interfaceNamePrefix: String?
+        public init() {}
     }
 
     /// `clientConnection` section.

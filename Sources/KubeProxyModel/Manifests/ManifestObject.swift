@@ -1,3 +1,4 @@
+import Foundation
 /// One Kubernetes object read from a manifest file, by its `kind`.
 public enum ManifestObject: Hashable, Sendable {
     case service(Service)
@@ -21,6 +22,8 @@ public struct ManifestProblem: Hashable, Sendable, CustomStringConvertible {
 
 /// One decoded document: its objects (a `List` yields several) and the problems met.
 struct ManifestDocument: Decodable {
+    /// The document's `kind`, when it has one (a Kubernetes object, or a List of them).
+    var kind: String?
     var objects: [ManifestObject] = []
     var problems: [(object: String, reason: String)] = []
 
@@ -30,6 +33,7 @@ struct ManifestDocument: Decodable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         let kind = (try? container.decodeIfPresent(String.self, forKey: .kind)) ?? nil
+        self.kind = kind
         let meta = (try? container.decodeIfPresent(Meta.self, forKey: .metadata)) ?? nil
         let label = "\(kind ?? "<no kind>") \(meta?.namespace.map { "\($0)/" } ?? "")\(meta?.name ?? "")"
         do {
@@ -40,10 +44,16 @@ struct ManifestDocument: Decodable {
             case "ServiceCIDR": objects = [.serviceCIDR(try ServiceCIDR(from: decoder))]
             case "KubeProxyConfiguration": objects = [.configuration(try KubeProxyConfiguration(from: decoder))]
             case let k? where k.hasSuffix("List"):
-                let items = try container.decodeIfPresent([ManifestDocument].self, forKey: .items) ?? []
-                for item in items {
-                    objects += item.objects
-                    problems += item.problems
+                // Each item on its own: a null, a scalar or a bad object is skipped alone.
+                let items = try container.decodeIfPresent([ListItem].self, forKey: .items) ?? []
+                for (index, item) in items.enumerated() {
+                    switch item {
+                    case .document(let document):
+                        objects += document.objects
+                        problems += document.problems
+                    case .unusable(let reason):
+                        problems.append(("\(label.trimmingCharacters(in: .whitespaces)) items[\(index)]", reason))
+                    }
                 }
             default:
                 // Other kinds (Deployments, ConfigMaps, ...) are not kube-proxy's business.
@@ -51,6 +61,22 @@ struct ManifestDocument: Decodable {
             }
         } catch let error as DecodingError {
             problems.append((label, Self.describe(error)))
+        }
+    }
+
+    /// One entry of a List's `items`: a document, or why it is not one.
+    enum ListItem: Decodable {
+        case document(ManifestDocument)
+        case unusable(String)
+
+        init(from decoder: any Decoder) throws {
+            if (try? decoder.singleValueContainer().decodeNil()) == true {
+                self = .unusable("null item")
+                return
+            }
+            do { self = .document(try ManifestDocument(from: decoder)) } catch let error as DecodingError {
+                self = .unusable(ManifestDocument.describe(error))
+            }
         }
     }
 

@@ -10,6 +10,9 @@ public struct Manifests: Sendable {
     public var configurations: [KubeProxyConfiguration] = []
     /// Documents that were skipped, each naming its object and field.
     public var problems: [ManifestProblem] = []
+    /// How many documents had a `kind` (an object of any kind, or a List, even an empty one):
+    /// none means the text held no Kubernetes object at all.
+    public var documentsWithKind = 0
 
     public init() {}
 
@@ -69,6 +72,7 @@ public struct Manifests: Sendable {
     }
 
     private mutating func record(_ document: ManifestDocument, location: String) {
+        if document.kind != nil { documentsWithKind += 1 }
         document.objects.forEach { append($0) }
         for problem in document.problems {
             problems.append(ManifestProblem(location: location, object: problem.object, reason: problem.reason))

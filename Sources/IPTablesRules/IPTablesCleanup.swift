@@ -13,7 +13,13 @@ public enum IPTablesCleanup {
 
     /// Whether `chain` is kube-proxy's.
     public static func owns(_ chain: String) -> Bool {
-        ownedChains.contains(chain) || ChainNames.isServiceChain(chain) || chain.hasPrefix(DispatchTree.prefix)
+        ownedChains.contains(chain) || isIPTablesModeChain(chain)
+    }
+
+    /// Whether `chain` is one only iptables mode creates (per-Service chains, the dispatch tree's):
+    /// the sign that iptables mode ran in a table.
+    public static func isIPTablesModeChain(_ chain: String) -> Bool {
+        ChainNames.isServiceChain(chain) || chain.hasPrefix(DispatchTree.prefix)
     }
 
     /// The restore payload that removes kube-proxy's rules and chains from the tables in `save`

@@ -69,6 +69,14 @@ struct Run: AsyncParsableCommand {
         if let ipvs { try IPVSStartup.prepare(ipvs: ipvs, config: config, logger: logger) }
         let excludeCIDRs = (config.ipvs?.excludeCIDRs ?? []).compactMap { CIDR(sloppy: $0) }
 
+        // Other modes' leftovers go before the first sync (a mode switch must not leave the old
+        // dataplane answering); a restart in the same mode touches nothing.
+        let leftovers = Leftovers(runner: runner, ipvs: ipvs ?? (try? IPVSKernel(transport: try NetlinkSocket())))
+        for removal in await leftovers.removeOthers(mode: mode, backend: backend) {
+            if let error = removal.error { logger.warning("cannot remove another mode's leftovers", metadata: ["what": "\(removal.what)", "error": "\(error)"]) }
+            else { logger.info("removed another mode's leftovers", metadata: ["what": "\(removal.what)"]) }
+        }
+
         let conntrack = ConntrackCommands(runner: runner)
         let nftables: (any NFTablesInterface)? = mode == "nftables" ? try proxy.nftablesInterface(runner: runner, logger: logger) : nil
         let syncPeriod = config.resolvedSyncPeriod.duration

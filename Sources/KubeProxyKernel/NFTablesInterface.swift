@@ -14,6 +14,8 @@ public protocol NFTablesInterface: Sendable {
     func listSets(family: String, table: String) async throws -> [String]
     /// Whether the table exists.
     func tableExists(family: String, table: String) async -> Bool
+    /// How many rules each chain and elements each set or map of the table holds.
+    func summary(family: String, table: String) async throws -> NFTTableSummary
 }
 
 /// Runs the real `nft`.
@@ -44,6 +46,13 @@ public struct NFTCommands: NFTablesInterface {
     public func tableExists(family: String, table: String) async -> Bool {
         guard let r = try? await runner.run("nft", ["--check", "create", "table", family, table]) else { return false }
         return !r.succeeded && r.stderr.contains("File exists")
+    }
+
+    /// `nft list table`, counted (``NFTTableSummary/parse(listing:)``).
+    public func summary(family: String, table: String) async throws -> NFTTableSummary {
+        let r = try await runner.run("nft", ["list", "table", family, table])
+        guard r.succeeded else { throw Self.error(r.stderr) }
+        return NFTTableSummary.parse(listing: r.stdout)
     }
 
     /// `nft --json list <kind> <family>`, filtered to `table`.

@@ -61,4 +61,5 @@ public final class NFTablesNetlinkWriter: NFTablesInterface {
     public func listChains(family: String, table: String) async throws -> [String] { try await nft.listChains(family: family, table: table) }
     public func listSets(family: String, table: String) async throws -> [String] { try await nft.listSets(family: family, table: table) }
     public func tableExists(family: String, table: String) async -> Bool { await nft.tableExists(family: family, table: table) }
+    public func summary(family: String, table: String) async throws -> NFTTableSummary { try await nft.summary(family: family, table: table) }
 }

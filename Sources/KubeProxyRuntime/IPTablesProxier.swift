@@ -96,13 +96,41 @@ public actor IPTablesProxier {
         return present
     }
 
+    /// Whether the canary chain and everything the last sync wrote are still there (jump rules,
+    /// rule totals, every Service port's chains: ``IPTablesIntegrity``); when not, the next sync is full.
+    public func checkIntegrity() async -> Bool {
+        guard await canaryPresent() else {
+            logger.warning("the canary chain is gone (tables flushed from outside); the next sync is full")
+            return false
+        }
+        guard let plan = lastAppliedPlan, !needFullSync, let family = lastApplied?.family else { return true }
+        do {
+            let nat = try await iptables.save(table: "nat"), filter = try await iptables.save(table: "filter")
+            let problems = try IPTablesIntegrity.problems(nat: nat, filter: filter, plan: plan, jumps: Self.jumpRules(family: family, options: compiler.options))
+            guard problems.isEmpty else {
+                needFullSync = true
+                logger.warning("our rules were changed from outside; the next sync is full", metadata: [
+                    "problems": "\(problems.count)", "first": "\(problems.prefix(5).joined(separator: "; "))",
+                ])
+                return false
+            }
+            return true
+        } catch {
+            needFullSync = true
+            logger.warning("cannot read the rules back; the next sync is full", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    static func jumpRules(family: IPFamily, options: IPTablesCompilerOptions) -> [IPTablesJumpRule] {
+        IPTablesJumpRule.all + (family == .ipv4 && options.localhostNodePorts ? IPTablesJumpRule.kubeletFirewall : [])
+    }
+
     private func ensureBaseChains(family: IPFamily) async throws {
         for table in ["mangle", "nat", "filter"] {
             try await iptables.ensureChain(table: table, chain: IPTablesCompiler.canaryChain)
         }
-        var jumps = IPTablesJumpRule.all
-        if family == .ipv4 && compiler.options.localhostNodePorts { jumps += IPTablesJumpRule.kubeletFirewall }
-        for jump in jumps {
+        for jump in Self.jumpRules(family: family, options: compiler.options) {
             try await iptables.ensureChain(table: jump.table, chain: jump.to)
             try await iptables.ensureRule(table: jump.table, chain: jump.from, args: jump.args)
         }

@@ -91,7 +91,7 @@ public struct ManifestFollower: Sendable {
             if now - lastCanaryCheck >= maxSync {
                 lastCanaryCheck = now
                 if !(await proxier.checkIntegrity()) {
-                    logger.warning("our rules were removed from outside (canary chain or table gone); resyncing in full")
+                    logger.warning("the integrity check failed (our rules were changed from outside); resyncing in full")
                     pending = true
                 }
             }

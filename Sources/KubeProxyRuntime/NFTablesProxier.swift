@@ -30,6 +30,8 @@ public actor NFTablesProxier: Proxier {
     /// Successful syncs, failed transactions, and the size of the last transaction.
     public private(set) var fullSyncs = 0, partialSyncs = 0, failures = 0, lastOperations = 0
     private var memory: NFTablesMemory?
+    /// The table's own chains (base chains and helpers), from the last full sync's setup.
+    private var fixedChains: Set<String> = []
     private var staleSince: [String: ContinuousClock.Instant] = [:]
 
     public init(nft: any NFTablesInterface, options: IPTablesCompilerOptions, family: IPFamily,
@@ -50,10 +52,32 @@ public actor NFTablesProxier: Proxier {
         Task.detached(priority: .background) { withExtendedLifetime(value) {} }
     }
 
+    /// Whether the table and what the last sync wrote are still there: every chain holds rules,
+    /// every set and map its elements (``NFTablesIntegrity``); when not, the next sync is full.
     public func checkIntegrity() async -> Bool {
-        let present = await nft.tableExists(family: family, table: NFTablesCompiler.table)
-        if !present { needFullSync = true; memory = nil }
-        return present
+        guard await nft.tableExists(family: family, table: NFTablesCompiler.table) else {
+            needFullSync = true
+            memory = nil
+            logger.warning("the kube-proxy table is gone (deleted from outside); the next sync is full")
+            return false
+        }
+        guard let memory, !needFullSync else { return true }
+        do {
+            let summary = try await nft.summary(family: family, table: NFTablesCompiler.table)
+            let problems = NFTablesIntegrity.problems(summary, memory: memory, fixedChains: fixedChains)
+            guard problems.isEmpty else {
+                needFullSync = true
+                logger.warning("our table was changed from outside; the next sync is full", metadata: [
+                    "problems": "\(problems.count)", "first": "\(problems.prefix(5).joined(separator: "; "))",
+                ])
+                return false
+            }
+            return true
+        } catch {
+            needFullSync = true
+            logger.warning("cannot read the table back; the next sync is full", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     @discardableResult
@@ -106,6 +130,7 @@ public actor NFTablesProxier: Proxier {
             if let conntrack, !deletions.isEmpty { _ = await conntrack.delete(deletions, family: state.family) }
             steps.lap("conntrack")
             memory = plan.memory
+            if full { fixedChains = plan.setup.addedChainNames }
             lastApplied = state
             needFullSync = false
             lastOperations = plan.transaction.count

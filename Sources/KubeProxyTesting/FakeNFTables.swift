@@ -44,4 +44,18 @@ public final class FakeNFTables: NFTablesInterface {
     public func listChains(family: String, table: String) async throws -> [String] { self.table.chainNames }
     public func listSets(family: String, table: String) async throws -> [String] { self.table.containerNames }
     public func tableExists(family: String, table: String) async -> Bool { self.table.exists }
+    public func summary(family: String, table: String) async throws -> NFTTableSummary {
+        let now = self.table
+        return NFTTableSummary(rules: now.chains.mapValues(\.rules.count), elements: now.containers.mapValues(\.elements.count))
+    }
+    /// Removes every rule of every chain, as `nft flush table` from outside would.
+    public func flushChains() {
+        state.withLock { s in for name in s.table.chainNames { try? s.table.apply(Self.flush(name, in: s.table)) } }
+    }
+
+    static func flush(_ chain: String, in table: NFTablesState) -> NFTTransaction {
+        var tx = NFTTransaction(family: table.family, table: table.table)
+        tx.flush(.chain(name: chain, base: nil, comment: nil))
+        return tx
+    }
 }

@@ -50,4 +50,11 @@ public struct NFTTransaction: Hashable, Sendable {
         }
         return out
     }
+
+    /// The chains this transaction adds.
+    public var addedChainNames: Set<String> {
+        Set(operations.compactMap { op in
+            if op.verb == .add, case .chain(let name, _, _) = op.object { name } else { nil }
+        })
+    }
 }

@@ -18,9 +18,7 @@ struct DeployManifestsTests {
     func config() throws {
         let configMap = try #require(try Self.documents("configmap.yaml").first)
         let conf = try #require((configMap["data"] as? [String: Any])?["config.conf"] as? String)
-        var manifests = Manifests()
-        try manifests.decode(conf, source: "config.conf")
-        let config = try #require(manifests.configurations.first)
+        let config = try KubeProxyConfiguration.strictlyDecoding(conf, source: "config.conf")
         #expect(config.validationErrors() == [])
         #expect(config.resolvedMode == "nftables")
 

@@ -5,8 +5,9 @@ extension KubeProxyConfiguration {
     public static let apiVersionV1alpha1 = "kubeproxy.config.k8s.io/v1alpha1"
 
     /// Decodes a configuration file strictly: the document must be `kind: KubeProxyConfiguration` of
-    /// ``apiVersionV1alpha1``, and every key must be one of upstream's fields (or this proxy's own
-    /// `iptables.dispatch`); anything else is refused naming the field. (Upstream decodes strictly
+    /// ``apiVersionV1alpha1``, and every key must be one of upstream's fields (or `iptables.dispatch`,
+    /// this proxy's own, and the top-level `syncPeriod`/`minSyncPeriod` of v1alpha2); anything else is
+    /// refused naming the field. (Upstream decodes strictly
     /// and then only warns; a misspelt field silently falling back to a default is how nodes break.)
     /// - Throws: ``ManifestError`` with code `invalidConfiguration`, naming the field.
     public static func strictlyDecoding(_ text: String, source: String) throws -> KubeProxyConfiguration {
@@ -73,11 +74,14 @@ indirect enum ConfigSchema: Sendable {
         Dictionary(uniqueKeysWithValues: names.map { ($0, .scalar) })
     }
 
-    /// Upstream's fields (1.31–1.34), plus `iptables.dispatch` (this proxy's own).
+    /// Upstream's fields (1.31–1.34), plus `iptables.dispatch` (this proxy's own) and the top-level
+    /// `syncPeriod` and `minSyncPeriod` (upstream's v1alpha2 names).
     static let configuration: ConfigSchema = {
         var top = fields("apiVersion", "kind", "hostnameOverride", "bindAddress", "healthzBindAddress", "metricsBindAddress",
                          "bindAddressHardFail", "enableProfiling", "showHiddenMetricsForVersion", "mode", "detectLocalMode",
-                         "clusterCIDR", "oomScoreAdj", "configSyncPeriod", "portRange", "windowsRunAsService")
+                         "clusterCIDR", "oomScoreAdj", "configSyncPeriod", "portRange", "windowsRunAsService",
+                         // v1alpha2's mode-neutral periods, which this proxy reads from v1alpha1 too.
+                         "syncPeriod", "minSyncPeriod")
         top["nodePortAddresses"] = .list(.scalar)
         top["featureGates"] = .map
         top["clientConnection"] = .object(fields("kubeconfig", "acceptContentTypes", "contentType", "qps", "burst"))

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// Tampering that keeps the canary is repaired within one syncPeriod: the proxy runs with a
+/// 2 s syncPeriod in the lab, something outside damages its rules, and traffic must come back
+/// by itself, the log naming what was found.
+@Suite("Kernel: tampering is repaired within a syncPeriod", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
+struct TamperKernelTests {
+    static let pods: Set<String> = ["pod1", "pod2", "pod3"]
+
+    /// Damages the rules with `command` in the node namespace, checks web (ClusterIP, from a pod)
+    /// is broken by it, then that it answers again within `seconds`.
+    func damageAndRepair(_ lab: Lab, _ what: String, _ command: String, seconds: Double = 8) throws {
+        let damage = lab.inNamespace("node", "bash -c '\(command)'")
+        #expect(damage.status == 0, "\(what): \(damage.output)")
+        let broken = lab.probe(from: "client", dst: "198.18.10.10", port: 80, timeout: 300)
+        #expect(!Self.pods.contains(broken.first ?? ""), "\(what) breaks web (or the repair was already there): \(broken)")
+        try lab.waitFor("\(what) repaired", seconds: seconds) {
+            Self.pods.contains(lab.probe(from: "client", dst: "198.18.10.10", port: 80, timeout: 300).first ?? "")
+        }
+        #expect(Set(lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 30)) == Self.pods, "\(what): every pod again")
+    }
+
+    @Test("iptables (legacy): a flushed nat table with the canary kept, a removed jump, flushed Service chains")
+    func iptables() throws {
+        let lab = try Lab(prefix: "kta")
+        defer { lab.tearDown() }
+        try lab.writeManifests(Lab.exampleDocuments())
+        try lab.startProxy(flags: "--manifests '\(lab.manifestPath)' --proxy-mode iptables --iptables-backend legacy --iptables-sync-period 2s")
+        try damageAndRepair(lab, "iptables -t nat -F", "iptables-legacy -t nat -F")
+        try damageAndRepair(lab, "the PREROUTING and OUTPUT jumps removed",
+                            "iptables-legacy -t nat -D PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES; iptables-legacy -t nat -D OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES")
+        try damageAndRepair(lab, "KUBE-SVC chains flushed",
+                            "for c in $(iptables-legacy-save -t nat | grep \"^:KUBE-SVC-\" | cut -d\" \" -f1 | tr -d :); do iptables-legacy -t nat -F $c; done")
+        #expect(lab.proxyLog.contains("our rules were changed from outside"), "\(lab.proxyLog)")
+        #expect(lab.stopProxy() == 0)
+    }
+
+    @Test("nftables: a flushed table, an emptied service-ips map")
+    func nftables() throws {
+        let lab = try Lab(prefix: "ktb")
+        defer { lab.tearDown() }
+        try lab.writeManifests(Lab.exampleDocuments())
+        try lab.startProxy(flags: "--manifests '\(lab.manifestPath)' --proxy-mode nftables --iptables-sync-period 2s")
+        try damageAndRepair(lab, "nft flush table", "nft flush table ip kube-proxy")
+        try damageAndRepair(lab, "service-ips emptied", "nft flush map ip kube-proxy service-ips")
+        #expect(lab.proxyLog.contains("our table was changed from outside"), "\(lab.proxyLog)")
+        #expect(lab.stopProxy() == 0)
+    }
+}

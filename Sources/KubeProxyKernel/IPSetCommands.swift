@@ -1,4 +1,4 @@
-/// Runs `ipset`: the restore script of a sync, and `destroy` for cleanup.
+/// Runs `ipset`: the restore script of a sync, entry counts for the integrity check, and `destroy` for cleanup.
 public struct IPSetCommands: Sendable {
     let runner: any CommandRunner
 
@@ -11,6 +11,18 @@ public struct IPSetCommands: Sendable {
     public func restore(_ script: String) async throws {
         let result = try await runner.run("ipset", ["restore", "-exist"], stdin: script)
         guard result.succeeded else { throw IPSetError(code: .restoreFailed, message: result.stderr.trimmed()) }
+    }
+
+    /// How many entries each set holds (`ipset list -t`).
+    public func entryCounts() async throws -> [String: Int] {
+        let result = try await runner.run("ipset", ["list", "-t"])
+        guard result.succeeded else { throw IPSetError(code: .listFailed, message: result.stderr.trimmed()) }
+        var counts: [String: Int] = [:], name: String?
+        for line in result.stdout.split(separator: "\n") {
+            if line.hasPrefix("Name: ") { name = String(line.dropFirst("Name: ".count)) }
+            if line.hasPrefix("Number of entries: "), let name { counts[name] = Int(line.dropFirst("Number of entries: ".count)) }
+        }
+        return counts
     }
 
     /// Destroys the sets in `names` that exist; returns those destroyed.
@@ -32,6 +44,7 @@ public struct IPSetError: Error, Hashable, Sendable, CustomStringConvertible {
         let name: String
         public static let restoreFailed = Code(name: "restoreFailed")
         public static let destroyFailed = Code(name: "destroyFailed")
+        public static let listFailed = Code(name: "listFailed")
         public var description: String { name }
     }
     public var code: Code

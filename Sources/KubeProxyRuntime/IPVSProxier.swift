@@ -61,11 +61,36 @@ public actor IPVSProxier: Proxier {
     public func forceFullSync() { needFullSync = true }
 
     /// Our chain and interface are still there; when either vanished, the next sync is full.
+    /// Whether what the last sync left is still there: KUBE-SERVICES, kube-ipvs0 and its bound
+    /// addresses, every wanted virtual server, every ipset's entry count (one netlink dump, one
+    /// `ip` and one `ipset` call). When not, the reason is logged and the next sync is full.
     public func checkIntegrity() async -> Bool {
-        let present = await iptables.chainExists(table: "nat", chain: "KUBE-SERVICES")
-        let dummyPresent = await dummy.exists()
-        if !present || !dummyPresent { needFullSync = true }
-        return present && dummyPresent
+        var problems: [String] = []
+        if !(await iptables.chainExists(table: "nat", chain: "KUBE-SERVICES")) { problems.append("nat KUBE-SERVICES is gone") }
+        if !(await dummy.exists()) { problems.append("\(dummy.name) is gone") }
+        if problems.isEmpty, !needFullSync, let desired = lastDesired, let bound = lastBound, let sets = lastSets, let family = lastApplied?.family {
+            do {
+                let present = Set(try ipvs.virtualServers(family).map(\.key))
+                let gone = desired.keys.filter { !present.contains($0) }
+                if let first = gone.first { problems.append("\(gone.count) virtual servers gone, e.g. \(first)") }
+                let addresses = try await dummy.addresses()
+                let unbound = bound.filter { $0.family == family && !addresses.contains($0) }
+                if let first = unbound.first { problems.append("\(unbound.count) addresses gone from \(dummy.name), e.g. \(first)") }
+                let counts = try await ipset.entryCounts()
+                for (set, entries) in sets.sorted(by: { $0.key.name(for: family) < $1.key.name(for: family) })
+                where counts[set.name(for: family)] != entries.count {
+                    problems.append("ipset \(set.name(for: family)): \(counts[set.name(for: family)].map(String.init) ?? "no") entries, \(entries.count) written")
+                }
+            } catch { problems.append("cannot read the kernel back: \(error)") }
+        }
+        guard problems.isEmpty else {
+            needFullSync = true
+            logger.warning("our IPVS state was changed from outside; the next sync is full", metadata: [
+                "problems": "\(problems.count)", "first": "\(problems.prefix(5).joined(separator: "; "))",
+            ])
+            return false
+        }
+        return true
     }
 
     /// What a sync wants for `state` on a host with `local` addresses: the virtual servers, sets

@@ -5,7 +5,7 @@ import Synchronization
 /// The `ip` and `ipset` commands IPVS mode runs, emulated in memory: dummy interfaces and their
 /// addresses (`ip link show|add|del`, `ip -o address show dev`, `ip -force -batch -` with
 /// `address add|del`), and ipsets (`ipset restore -exist` with create/flush/add/del/swap/destroy,
-/// `ipset destroy`). Every call is recorded; `failing` makes a program fail.
+/// `ipset list -t`, `ipset destroy`). Every call is recorded; `failing` makes a program fail.
 public final class FakeIPVSHost: CommandRunner {
     struct State {
         var links: [String: Set<String>] = [:]   // name -> "ip/prefix"
@@ -27,6 +27,10 @@ public final class FakeIPVSHost: CommandRunner {
     public func setFailing(_ program: String, _ fails: Bool) {
         state.withLock { if fails { $0.failing.insert(program) } else { $0.failing.remove(program) } }
     }
+    /// Removes an address behind the proxier's back.
+    public func removeAddress(_ address: String, on link: String) { state.withLock { _ = $0.links[link]?.remove(address) } }
+    /// Empties a set behind the proxier's back (`ipset flush`).
+    public func flushSet(_ name: String) { state.withLock { $0.sets[name]?.entries = [] } }
     /// Adds an address behind the proxier's back.
     public func addAddress(_ address: String, on link: String) { state.withLock { _ = $0.links[link, default: []].insert(address) } }
 
@@ -94,6 +98,10 @@ public final class FakeIPVSHost: CommandRunner {
                 }
             }
             return CommandResult(exitCode: 0)
+        }
+        if args == ["list", "-t"] {
+            let text = s.sets.keys.sorted().map { "Name: \($0)\nType: \(s.sets[$0]!.type)\nNumber of entries: \(s.sets[$0]!.entries.count)\n" }
+            return CommandResult(exitCode: 0, stdout: text.joined())
         }
         if args.count == 2, args[0] == "destroy" {
             guard s.sets.removeValue(forKey: args[1]) != nil else { return CommandResult(exitCode: 1, stderr: "ipset v7.17: The set with the given name does not exist") }

@@ -148,4 +148,24 @@ struct IPVSProxierTests {
         #expect(outcome.full && outcome.succeeded)
         #expect(rig.host.addresses(on: "kube-ipvs0")?.count == 2)
     }
+
+    @Test("checkIntegrity: a deleted virtual server, an address gone from kube-ipvs0, a flushed ipset", arguments: ["virtual server", "address", "ipset"])
+    func integrityBeyondTheInterface(damage: String) async throws {
+        let rig = try Rig()
+        #expect(await rig.proxier.sync(Self.state()).succeeded)
+        #expect(await rig.proxier.checkIntegrity())
+        switch damage {
+        case "virtual server":
+            let victim = try #require(try rig.ipvs.virtualServers(.ipv4).first)
+            try rig.ipvs.apply([.deleteService(victim.key)])
+        case "address": rig.host.removeAddress("198.18.10.10/32", on: "kube-ipvs0")
+        default: rig.host.flushSet("KUBE-CLUSTER-IP")
+        }
+        #expect(await rig.proxier.checkIntegrity() == false, "\(damage) is found")
+        let outcome = await rig.proxier.sync(Self.state())
+        #expect(outcome.full && outcome.succeeded)
+        #expect(try rig.ipvs.virtualServers(.ipv4).count == 3 && rig.host.addresses(on: "kube-ipvs0")?.count == 2)
+        #expect(rig.host.sets["KUBE-CLUSTER-IP"] == ["198.18.10.10,tcp:80"])
+        #expect(await rig.proxier.checkIntegrity(), "repaired")
+    }
 }

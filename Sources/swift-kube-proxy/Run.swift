@@ -111,11 +111,15 @@ struct Run: AsyncParsableCommand {
     /// Where the API server is: `--kubeconfig` (or the config file's clientConnection.kubeconfig,
     /// or KUBECONFIG), else `--master` alone, else the in-cluster service account.
     func apiServerConfig(_ config: KubeProxyConfiguration) throws -> APIServerConfig {
+        try Self.apiServerConfig(config, master: proxy.master)
+    }
+
+    static func apiServerConfig(_ config: KubeProxyConfiguration, master: String?) throws -> APIServerConfig {
         let env = ProcessInfo.processInfo.environment
         let path = config.clientConnection?.kubeconfig.flatMap { $0.isEmpty ? nil : $0 } ?? env["KUBECONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         do {
-            if let path { return try Kubeconfig.load(path: path, master: proxy.master) }
-            if let master = proxy.master { return APIServerConfig(server: master) }
+            if let path { return try Kubeconfig.load(path: path, master: master) }
+            if let master { return APIServerConfig(server: master) }
             return try APIServerConfig.inCluster()
         } catch let error as APIConfigError {
             throw ValidationError("\(error)")

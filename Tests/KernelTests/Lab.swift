@@ -78,6 +78,11 @@ final class Lab: @unchecked Sendable {
         try waitFor("first sync", seconds: 30) { self.proxyLog.contains("sync done") }
     }
 
+    /// Runs `verify` in the node namespace with the example config, this lab's manifests and `flags`.
+    func verify(_ flags: String) -> (status: Int32, output: String) {
+        inNamespace("node", "'\(Self.binary)' verify --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)' --manifests '\(manifestPath)' \(flags)")
+    }
+
     /// Stops the proxy with SIGTERM and returns its exit status.
     func stopProxy() -> Int32 {
         guard let pid = proxy else { return -1 }

@@ -33,7 +33,14 @@ struct TamperKernelTests {
         try damageAndRepair(lab, "KUBE-SVC chains flushed",
                             "for c in $(iptables-legacy-save -t nat | grep \"^:KUBE-SVC-\" | cut -d\" \" -f1 | tr -d :); do iptables-legacy -t nat -F $c; done")
         #expect(lab.proxyLog.contains("our rules were changed from outside"), "\(lab.proxyLog)")
+        let converged = lab.verify("--proxy-mode iptables --iptables-backend legacy")
+        #expect(converged.status == 0 && converged.output.contains("no drift"), "\(converged.output)")
         #expect(lab.stopProxy() == 0)
+        // With nobody to repair it, verify names the damage and exits 1.
+        _ = lab.inNamespace("node", "bash -c 'for c in $(iptables-legacy-save -t nat | grep \"^:KUBE-SVC-\" | head -1 | cut -d\" \" -f1 | tr -d :); do iptables-legacy -t nat -F $c; done; iptables-legacy -t nat -D POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING'")
+        let drift = lab.verify("--proxy-mode iptables --iptables-backend legacy")
+        #expect(drift.status == 1, "\(drift.output)")
+        #expect(drift.output.contains("nat KUBE-SVC-") && drift.output.contains("nat POSTROUTING: missing") && drift.output.contains("drift: 2 differences"), "\(drift.output)")
     }
 
     @Test("nftables: a flushed table, an emptied service-ips map")
@@ -45,6 +52,11 @@ struct TamperKernelTests {
         try damageAndRepair(lab, "nft flush table", "nft flush table ip kube-proxy")
         try damageAndRepair(lab, "service-ips emptied", "nft flush map ip kube-proxy service-ips")
         #expect(lab.proxyLog.contains("our table was changed from outside"), "\(lab.proxyLog)")
+        let converged = lab.verify("--proxy-mode nftables")
+        #expect(converged.status == 0 && converged.output.contains("no drift"), "\(converged.output)")
         #expect(lab.stopProxy() == 0)
+        _ = lab.inNamespace("node", "nft flush map ip kube-proxy no-endpoint-services")
+        let drift = lab.verify("--proxy-mode nftables")
+        #expect(drift.status == 1 && drift.output.contains("map no-endpoint-services: differs") && drift.output.contains("drift: 1 difference in"), "\(drift.output)")
     }
 }

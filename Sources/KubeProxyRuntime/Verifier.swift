@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IPTablesRules
+import KubeProxyKernel
+import KubeProxyModel
+import Logging
+import NFTablesRules
+
+/// `verify`: what a fresh full sync of the current objects writes, made by the real proxier in a
+/// scratch network namespace (so the kernel itself normalises both sides), compared with this
+/// namespace's kernel, kube-proxy's rules only.
+public struct Verifier: Sendable {
+    let runner: any CommandRunner
+    let logger: Logger
+
+    public init(runner: any CommandRunner, logger: Logger) {
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// A verification that could not be made (the scratch sync failed, a tool failed).
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The differences between this namespace's kernel and a fresh sync of `inputs` in `mode`
+    /// (`iptables` on `backend`, or `nftables`); empty when there is no drift.
+    public func differences(mode: String, inputs: ProxierInputs, backend: IPTablesBackend) async throws -> [String] {
+        let scratch = "skp-verify-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
+        let add = try await runner.run("ip", ["netns", "add", scratch])
+        guard add.succeeded else { throw Failure(description: "ip netns add \(scratch): \(add.stderr)") }
+        do {
+            let found = try await compare(mode: mode, inputs: inputs, backend: backend, there: NamespacedRunner(namespace: scratch, base: runner))
+            _ = try? await runner.run("ip", ["netns", "del", scratch])
+            return found
+        } catch {
+            _ = try? await runner.run("ip", ["netns", "del", scratch])
+            throw error
+        }
+    }
+
+    private func compare(mode: String, inputs: ProxierInputs, backend: IPTablesBackend, there: NamespacedRunner) async throws -> [String] {
+        let family = inputs.state.family
+        var logger = self.logger
+        logger.logLevel = .warning   // the scratch sync's own lines are not news
+        switch mode {
+        case "nftables":
+            let proxier = NFTablesProxier(nft: NFTCommands(runner: there), options: inputs.options, family: family, logger: logger)
+            let outcome = await proxier.sync(inputs.state)
+            guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
+            let nftFamily = family == .ipv4 ? "ip" : "ip6"
+            let live = try await runner.run("nft", ["list", "table", nftFamily, NFTablesCompiler.table])
+            guard live.succeeded else { return ["table \(nftFamily) \(NFTablesCompiler.table): missing"] }
+            let expected = try await there.run("nft", ["list", "table", nftFamily, NFTablesCompiler.table])
+            return NFTablesDrift.differences(live: live.stdout, expected: expected.stdout)
+        case "iptables":
+            let proxier = IPTablesProxier(iptables: IPTablesCommands(family: family, backend: backend, runner: there), options: inputs.options, logger: logger)
+            let outcome = await proxier.sync(inputs.state)
+            guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
+            let (live, expected) = (IPTablesCommands(family: family, backend: backend, runner: runner), IPTablesCommands(family: family, backend: backend, runner: there))
+            var liveSave = "", expectedSave = ""
+            for table in ["mangle", "filter", "nat"] {
+                liveSave += try await live.save(table: table)
+                expectedSave += try await expected.save(table: table)
+            }
+            return try IPTablesDrift.differences(live: liveSave, expected: expectedSave)
+        default:
+            throw Failure(description: "verify compares iptables and nftables mode; \(mode) mode is not compared yet")
+        }
+    }
+}

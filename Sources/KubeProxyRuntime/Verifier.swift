@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyKernel
 import KubeProxyModel
 import Logging
@@ -11,11 +12,16 @@ import NFTablesRules
 /// scratch network namespace (so the kernel itself normalises both sides), compared with this
 /// namespace's kernel, kube-proxy's rules only.
 public struct Verifier: Sendable {
+    /// Reads this namespace's kernel.
     let runner: any CommandRunner
+    /// Adds, uses and deletes the scratch namespace: a runner outside any `ip netns exec` (a
+    /// namespace added inside one is not visible outside it).
+    let scratchRunner: any CommandRunner
     let logger: Logger
 
-    public init(runner: any CommandRunner, logger: Logger) {
+    public init(runner: any CommandRunner, scratchRunner: any CommandRunner = SubprocessCommandRunner(), logger: Logger) {
         self.runner = runner
+        self.scratchRunner = scratchRunner
         self.logger = logger
     }
 
@@ -27,27 +33,33 @@ public struct Verifier: Sendable {
     /// The differences between this namespace's kernel and a fresh sync of `inputs` in `mode`
     /// (`iptables` on `backend`, or `nftables`); empty when there is no drift.
     public func differences(mode: String, inputs: ProxierInputs, backend: IPTablesBackend) async throws -> [String] {
+        try await differences(mode: mode, state: inputs.state, options: inputs.options, backend: backend)
+    }
+
+    /// The differences between this namespace's kernel and a fresh sync of `state` with `options`.
+    public func differences(mode: String, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend) async throws -> [String] {
         let scratch = "skp-verify-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
-        let add = try await runner.run("ip", ["netns", "add", scratch])
+        let add = try await scratchRunner.run("ip", ["netns", "add", scratch])
         guard add.succeeded else { throw Failure(description: "ip netns add \(scratch): \(add.stderr)") }
         do {
-            let found = try await compare(mode: mode, inputs: inputs, backend: backend, there: NamespacedRunner(namespace: scratch, base: runner))
-            _ = try? await runner.run("ip", ["netns", "del", scratch])
+            let found = try await compare(mode: mode, state: state, options: options, backend: backend, there: NamespacedRunner(namespace: scratch, base: scratchRunner))
+            _ = try? await scratchRunner.run("ip", ["netns", "del", scratch])
             return found
         } catch {
-            _ = try? await runner.run("ip", ["netns", "del", scratch])
+            _ = try? await scratchRunner.run("ip", ["netns", "del", scratch])
             throw error
         }
     }
 
-    private func compare(mode: String, inputs: ProxierInputs, backend: IPTablesBackend, there: NamespacedRunner) async throws -> [String] {
-        let family = inputs.state.family
+    private func compare(mode: String, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend,
+                         there: NamespacedRunner) async throws -> [String] {
+        let family = state.family
         var logger = self.logger
         logger.logLevel = .warning   // the scratch sync's own lines are not news
         switch mode {
         case "nftables":
-            let proxier = NFTablesProxier(nft: NFTCommands(runner: there), options: inputs.options, family: family, logger: logger)
-            let outcome = await proxier.sync(inputs.state)
+            let proxier = NFTablesProxier(nft: NFTCommands(runner: there), options: options, family: family, logger: logger)
+            let outcome = await proxier.sync(state)
             guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
             let nftFamily = family == .ipv4 ? "ip" : "ip6"
             let live = try await runner.run("nft", ["list", "table", nftFamily, NFTablesCompiler.table])
@@ -55,8 +67,8 @@ public struct Verifier: Sendable {
             let expected = try await there.run("nft", ["list", "table", nftFamily, NFTablesCompiler.table])
             return NFTablesDrift.differences(live: live.stdout, expected: expected.stdout)
         case "iptables":
-            let proxier = IPTablesProxier(iptables: IPTablesCommands(family: family, backend: backend, runner: there), options: inputs.options, logger: logger)
-            let outcome = await proxier.sync(inputs.state)
+            let proxier = IPTablesProxier(iptables: IPTablesCommands(family: family, backend: backend, runner: there), options: options, logger: logger)
+            let outcome = await proxier.sync(state)
             guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
             let (live, expected) = (IPTablesCommands(family: family, backend: backend, runner: runner), IPTablesCommands(family: family, backend: backend, runner: there))
             var liveSave = "", expectedSave = ""

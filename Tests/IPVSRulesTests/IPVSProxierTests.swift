@@ -168,4 +168,28 @@ struct IPVSProxierTests {
         #expect(rig.host.sets["KUBE-CLUSTER-IP"] == ["198.18.10.10,tcp:80"])
         #expect(await rig.proxier.checkIntegrity(), "repaired")
     }
+
+    @Test("random changes, partial syncs: the same virtual servers, sets, addresses and rules as a full sync", arguments: [1, 2, 3] as [UInt64])
+    func partialEqualsFull(seed: UInt64) async throws {
+        func snapshot(_ rig: Rig) throws -> Set<String> {
+            let servers = try rig.ipvs.virtualServers(.ipv4).map { "\($0)" }
+            let rules = rig.iptables.dump.tables.flatMap { t in t.chains.map { "\(t.name) \($0.name): \($0.rules.map(\.line))" } }
+            let sets = rig.host.sets.map { "set \($0.key): \($0.value.sorted())" }
+            return Set(servers + rules + sets + ["kube-ipvs0: \(rig.host.addresses(on: "kube-ipvs0")?.sorted() ?? [])"])
+        }
+        let rig = try Rig()
+        var cluster = RandomCluster(seed: seed)
+        var state = cluster.initial(nodeName: "lab-node")
+        #expect(await rig.proxier.sync(state).succeeded)
+        for step in 0..<30 {
+            let changes = cluster.change(&state)
+            let outcome = await rig.proxier.sync(state)
+            #expect(outcome.succeeded && !outcome.full, "seed \(seed) step \(step): \(outcome.error ?? "")")
+            let fresh = try Rig()
+            #expect(await fresh.proxier.sync(state).succeeded)
+            let (got, want) = (try snapshot(rig), try snapshot(fresh))
+            #expect(got == want, "seed \(seed) step \(step) after \(changes): only after partial syncs \(got.subtracting(want).sorted()); only after a full one \(want.subtracting(got).sorted())")
+            if got != want { break }
+        }
+    }
 }

@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetlinkTests",
-            dependencies: ["Netlink", "NFTablesWire", "NFTablesRules", "KubeProxyKernel", "KubeProxyTesting", "IPVSRules", "KubeProxyCore", "KubeProxyModel"],
+            dependencies: ["Netlink", "NFTablesWire", "NFTablesRules", "IPTablesRules", "KubeProxyKernel", "KubeProxyTesting", "IPVSRules", "KubeProxyCore", "KubeProxyModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeProxyCoreTests",
-            dependencies: ["KubeProxyCore"],
+            dependencies: ["KubeProxyCore", "KubeProxyTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

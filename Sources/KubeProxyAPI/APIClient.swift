@@ -71,17 +71,12 @@ public final class APIClient: Sendable {
         let body = response.body
         return AsyncThrowingStream { continuation in
             let task = Task {
-                var pending = Data()
+                var lines = WatchLines()
                 do {
                     for try await chunk in body {
-                        pending.append(contentsOf: chunk.readableBytesView)
-                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                            let line = pending[pending.startIndex..<newline]
-                            if !line.isEmpty { continuation.yield(Data(line)) }
-                            pending.removeSubrange(pending.startIndex...newline)
-                        }
+                        for line in lines.append(chunk.readableBytesView) { continuation.yield(line) }
                     }
-                    if !pending.isEmpty { continuation.yield(pending) }
+                    if let last = lines.finish() { continuation.yield(last) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)

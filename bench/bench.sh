@@ -32,6 +32,11 @@ ns=skp-bench-elements; ip netns del "$ns" 2>/dev/null || true; ip netns add "$ns
 trap 'ip netns del '"$ns"' 2>/dev/null || true' EXIT
 ip netns exec "$ns" "$DIR/skp-bench" --nftables-element-cost "${ELEMENT_SIZE:-10000x10}"
 ip netns del "$ns"
+# The periodic integrity check (tamper detection) against a full sync, iptables and nftables.
+ns=skp-bench-integrity; ip netns del "$ns" 2>/dev/null || true; ip netns add "$ns"
+trap 'ip netns del '"$ns"' 2>/dev/null || true' EXIT
+ip netns exec "$ns" "$DIR/skp-bench" --integrity-cost "${INTEGRITY_SIZE:-10000x10}"
+ip netns del "$ns"
 "$DIR/swift-kube-proxy" bench --modes "$MODES" --services "$SIZES" --output bench-results
 # nftables syncs at scale: full sync and one endpoint change, three ways, one run.
 "$DIR/swift-kube-proxy" bench --modes nftables,nftables-nft,nftables-upstream --services "${SYNC_SIZE:-10000}" --endpoints 10 \

@@ -8,6 +8,13 @@ public struct ConntrackDeletion: Hashable, Sendable, CustomStringConvertible {
     public var replySrc: IPAddress?
     public var replyPortSrc: Int?
 
+    public init(origDst: IPAddress?, origPortDst: Int, replySrc: IPAddress? = nil, replyPortSrc: Int? = nil) {
+        self.origDst = origDst
+        self.origPortDst = origPortDst
+        self.replySrc = replySrc
+        self.replyPortSrc = replyPortSrc
+    }
+
     public var description: String {
         "udp \(origDst.map { "\($0)" } ?? "*"):\(origPortDst)" + (replySrc.map { " via \($0):\(replyPortSrc ?? 0)" } ?? "")
     }
@@ -27,22 +34,26 @@ public enum StaleConntrack {
         func serving(_ state: ProxyState?, _ name: ServicePortName) -> [Endpoint] {
             (state?.endpoints[name] ?? []).filter { $0.ready || $0.serving }
         }
+        func goneTo(_ svc: ServicePortInfo, _ gone: [Endpoint]) -> [ConntrackDeletion] {
+            gone.flatMap { ep in frontends(svc).map { ConntrackDeletion(origDst: $0.0, origPortDst: $0.1, replySrc: ep.ip, replyPortSrc: ep.port) } }
+        }
         for name in current.sortedServicePortNames where name.protocol == .udp {
             let svc = current.services[name]!
             let now = serving(current, name)
-            let before = serving(previous, name)
-            if now.isEmpty { continue }
-            if before.isEmpty || previous?.services[name] == nil {
+            let before = previous?.services[name] == nil ? [] : serving(previous, name)
+            if !now.isEmpty && before.isEmpty {
                 // Entries made while nothing answered would never be DNATed.
                 result += frontends(svc).map { ConntrackDeletion(origDst: $0.0, origPortDst: $0.1) }
                 continue
             }
+            // Flows to endpoints that went, also when none is left (scaled to zero): upstream
+            // kept those flowing to the removed endpoint.
             let kept = Set(now.map(\.description))
-            for gone in before where !kept.contains(gone.description) {
-                result += frontends(svc).map {
-                    ConntrackDeletion(origDst: $0.0, origPortDst: $0.1, replySrc: gone.ip, replyPortSrc: gone.port)
-                }
-            }
+            result += goneTo(svc, before.filter { !kept.contains($0.description) })
+        }
+        // A deleted UDP Service: its flows must not keep reaching its old endpoints either.
+        for name in previous?.sortedServicePortNames ?? [] where name.protocol == .udp && current.services[name] == nil {
+            result += goneTo(previous!.services[name]!, serving(previous, name))
         }
         return result
     }

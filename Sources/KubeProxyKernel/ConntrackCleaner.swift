@@ -1,9 +1,11 @@
 import KubeProxyCore
 import KubeProxyModel
 
-/// Deletes conntrack entries; ``ConntrackCommands`` uses the `conntrack` tool.
+/// Deletes conntrack entries: ``ConntrackNetlink`` over ctnetlink (the daemon's), ``ConntrackCommands``
+/// with the `conntrack` tool (where no netfilter socket can be had).
 public protocol ConntrackCleaner: Sendable {
-    /// Deletes the UDP entries matching each filter; returns how many filters ran.
+    /// Deletes the UDP entries matching each filter; returns how many entries (over netlink) or
+    /// filters (the tool) went.
     func delete(_ deletions: [ConntrackDeletion], family: IPFamily) async -> Int
 }
 

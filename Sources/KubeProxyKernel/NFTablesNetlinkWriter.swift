@@ -61,5 +61,23 @@ public final class NFTablesNetlinkWriter: NFTablesInterface {
     public func listChains(family: String, table: String) async throws -> [String] { try await nft.listChains(family: family, table: table) }
     public func listSets(family: String, table: String) async throws -> [String] { try await nft.listSets(family: family, table: table) }
     public func tableExists(family: String, table: String) async -> Bool { await nft.tableExists(family: family, table: table) }
-    public func summary(family: String, table: String) async throws -> NFTTableSummary { try await nft.summary(family: family, table: table) }
+    /// Counted from netlink dumps (chains, rules, sets, each named set's elements): `nft list table`
+    /// at 10k Services takes as long as a full sync; these take a fraction.
+    public func summary(family: String, table: String) async throws -> NFTTableSummary {
+        guard let nfFamily = NFTablesNetlink.Family(name: family) else { return try await nft.summary(family: family, table: table) }
+        var summary = NFTTableSummary()
+        for reply in try socket.request(NFTablesNetlink.dumpChains(family: nfFamily, sequence: socket.nextSequence())) {
+            if let chain = try NFTablesNetlink.name(in: reply, table: table) { summary.rules[chain] = 0 }
+        }
+        for reply in try socket.request(NFTablesNetlink.dumpRules(family: nfFamily, table: table, sequence: socket.nextSequence())) {
+            if let chain = try NFTablesNetlink.ruleChain(in: reply) { summary.rules[chain, default: 0] += 1 }
+        }
+        let sets = try socket.request(NFTablesNetlink.dumpSets(family: nfFamily, sequence: socket.nextSequence()))
+            .compactMap { try NFTablesNetlink.name(in: $0, table: table) }.filter { !$0.hasPrefix("__") }   // not the anonymous ones
+        for set in sets {
+            let replies = try socket.request(NFTablesNetlink.dumpElements(family: nfFamily, table: table, set: set, sequence: socket.nextSequence()))
+            summary.elements[set] = try replies.reduce(0) { $0 + (try NFTablesNetlink.elementCount(in: $1)) }
+        }
+        return summary
+    }
 }

@@ -19,6 +19,10 @@ public final class NetlinkSocket: Sendable {
         try self.init(fd: fd)
     }
 
+    /// How long any receive waits for the kernel before the call fails (EAGAIN): no netlink call
+    /// can hang a sync.
+    public static let receiveTimeoutSeconds = 30
+
     /// Takes `fd`, an unbound netlink socket (e.g. made inside another network namespace), and binds it.
     public init(fd: Int32) throws {
         self.fd = fd
@@ -30,6 +34,7 @@ public final class NetlinkSocket: Sendable {
             close(fd)
             throw NetlinkError(code: .socket, errno: e, message: "bind(AF_NETLINK)")
         }
+        setReceiveTimeout(seconds: Self.receiveTimeoutSeconds)
     }
 
     deinit { close(fd) }
@@ -120,8 +125,7 @@ public final class NetlinkSocket: Sendable {
             }
             let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
             guard sent == bytes.count else { throw NetlinkError(code: .socket, errno: errno, message: "send (\(bytes.count) bytes)") }
-            setReceiveTimeout(seconds: 30)   // never wait forever for an ack
-            defer { setReceiveTimeout(seconds: 0) }
+            defer { setReceiveTimeout(seconds: Self.receiveTimeoutSeconds) }   // after a refusal it waits 1 s
             var firstError: (index: Int, errno: Int32)?
             var buffer = [UInt8](repeating: 0, count: 1 << 18)
             try awaitAcks(&pending, unacked: indexes, buffer: &buffer, firstError: &firstError)

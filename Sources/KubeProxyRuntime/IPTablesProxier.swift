@@ -106,7 +106,7 @@ public actor IPTablesProxier {
         guard let plan = lastAppliedPlan, !needFullSync, let family = lastApplied?.family else { return true }
         do {
             let nat = try await iptables.save(table: "nat"), filter = try await iptables.save(table: "filter")
-            let problems = try IPTablesIntegrity.problems(nat: nat, filter: filter, plan: plan, jumps: Self.jumpRules(family: family, options: compiler.options))
+            let problems = IPTablesIntegrity.problems(nat: nat, filter: filter, plan: plan, jumps: Self.jumpRules(family: family, options: compiler.options))
             guard problems.isEmpty else {
                 needFullSync = true
                 logger.warning("our rules were changed from outside; the next sync is full", metadata: [

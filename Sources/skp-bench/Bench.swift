@@ -59,6 +59,11 @@ struct Bench {
             print("full compile \(fullTime) s; changedServices \(diffTime) s; partial compile \(partialTime) s (\(partial.transaction.count) ops); render \(renderTime) s")
             return
         }
+        if let i = args.firstIndex(of: "--integrity-cost") {
+            let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
+            try await IntegrityCost.run(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)
+            return
+        }
         if let i = args.firstIndex(of: "--nftables-element-cost") {
             let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
             try await ElementCost.run(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)

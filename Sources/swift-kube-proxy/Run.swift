@@ -77,7 +77,12 @@ struct Run: AsyncParsableCommand {
             else { logger.info("removed another mode's leftovers", metadata: ["what": "\(removal.what)"]) }
         }
 
-        let conntrack = ConntrackCommands(runner: runner)
+        // Stale UDP flows go over ctnetlink; the conntrack tool only where no netfilter socket can be had.
+        let conntrack: any ConntrackCleaner
+        do { conntrack = try ConntrackNetlink(logger: logger) } catch {
+            logger.warning("no netfilter socket for conntrack; using the conntrack tool", metadata: ["error": "\(error)"])
+            conntrack = ConntrackCommands(runner: runner)
+        }
         let nftables: (any NFTablesInterface)? = mode == "nftables" ? try proxy.nftablesInterface(runner: runner, logger: logger) : nil
         let syncPeriod = config.resolvedSyncPeriod.duration
         var follower = ManifestFollower(source: source, config: config, features: features, logger: logger) { inputs in

@@ -31,4 +31,28 @@ extension Array where Element == [String: Any] {
              "endpoints": addresses.map { ["addresses": [$0], "nodeName": "lab-node"] }],
         ]
     }
+
+    /// Empties the EndpointSlice called `slice` (the Service scaled to zero).
+    func removingAllEndpoints(fromSlice slice: String) -> [[String: Any]] {
+        map { doc in
+            guard doc["kind"] as? String == "EndpointSlice", (doc["metadata"] as? [String: Any])?["name"] as? String == slice else { return doc }
+            var d = doc
+            d["endpoints"] = [[String: Any]]()
+            return d
+        }
+    }
+
+    /// Makes the Service called `name` a NodePort Service, its first port on `nodePort`.
+    func makingNodePort(_ name: String, nodePort: Int) -> [[String: Any]] {
+        map { doc in
+            guard doc["kind"] as? String == "Service", (doc["metadata"] as? [String: Any])?["name"] as? String == name,
+                  var spec = doc["spec"] as? [String: Any], var ports = spec["ports"] as? [[String: Any]], !ports.isEmpty else { return doc }
+            ports[0]["nodePort"] = nodePort
+            spec["ports"] = ports
+            spec["type"] = "NodePort"
+            var d = doc
+            d["spec"] = spec
+            return d
+        }
+    }
 }

@@ -102,6 +102,24 @@ struct NFTablesWireKernelTests {
         try await syncBoth(inputs.state, "resync")
     }
 
+    @Test("the integrity check's netlink dumps count what nft's listing counts (chains, rules, elements)")
+    func summaryOverNetlink() async throws {
+        let inputs = try Self.inputs()
+        let ns = try Namespace("skpw\(getpid())-s")
+        defer { ns.delete() }
+        let socket = try NetworkNamespace.run(in: ns.name) { try NetlinkSocket(protocol: NFTablesNetlink.netlinkProtocol) }
+        let writer = NFTablesNetlinkWriter(nft: NFTCommands(runner: ns.runner), socket: socket)
+        let proxier = NFTablesProxier(nft: writer, options: inputs.options, family: .ipv4)
+        #expect(await proxier.sync(inputs.state).succeeded)
+        let viaNetlink = try await writer.summary(family: "ip", table: "kube-proxy")
+        let viaNFT = try await NFTCommands(runner: ns.runner).summary(family: "ip", table: "kube-proxy")
+        #expect(viaNetlink.rules.count > 30 && viaNetlink.elements["service-ips"] ?? 0 > 5)
+        let differing = Set(viaNetlink.rules.keys).union(viaNFT.rules.keys).filter { viaNetlink.rules[$0] != viaNFT.rules[$0] }
+        #expect(differing.isEmpty, "\(differing.sorted().map { "\($0): netlink \(viaNetlink.rules[$0] ?? -1), nft \(viaNFT.rules[$0] ?? -1)" })")
+        #expect(viaNetlink.elements.filter { !$0.key.hasPrefix("affinity-") } == viaNFT.elements.filter { !$0.key.hasPrefix("affinity-") })
+        #expect(await proxier.checkIntegrity())
+    }
+
     @Test("IPv6: the same ip6 table as nft, with affinity, a NodePort, source ranges and a Service without endpoints")
     func sameTableIPv6() async throws {
         let tag = "skpw6\(getpid())"

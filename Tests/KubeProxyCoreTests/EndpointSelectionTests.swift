@@ -65,4 +65,21 @@ struct EndpointSelectionTests {
         #expect(gained.map(\.description) == ["udp 10.96.0.10:53", "udp *:30053"])
         #expect(StaleConntrack.deletions(previous: after, current: after).isEmpty)
     }
+
+    @Test("stale UDP conntrack where upstream kept flows going: a Service scaled to zero, a Service deleted")
+    func staleConntrackGone() {
+        let udp = ServicePortName(namespace: "ns", name: "dns", port: "dns", protocol: .udp)
+        let svc = ServicePortInfo(name: udp, clusterIP: .v4(0x0a60_000a), port: 53)
+        let before = ProxyState(family: .ipv4, nodeName: "n", services: [udp: svc], endpoints: [udp: [ep(1), ep(2)]])
+        var scaledToZero = before
+        scaledToZero.endpoints[udp] = []
+        #expect(StaleConntrack.deletions(previous: before, current: scaledToZero).map(\.description)
+                == ["udp 10.96.0.10:53 via 10.0.0.1:80", "udp 10.96.0.10:53 via 10.0.0.2:80"])
+        var deleted = before
+        deleted.services[udp] = nil
+        deleted.endpoints[udp] = nil
+        #expect(StaleConntrack.deletions(previous: before, current: deleted).map(\.description)
+                == ["udp 10.96.0.10:53 via 10.0.0.1:80", "udp 10.96.0.10:53 via 10.0.0.2:80"])
+        #expect(StaleConntrack.deletions(previous: scaledToZero, current: scaledToZero).isEmpty)
+    }
 }

@@ -1,0 +1,35 @@
+import Foundation
+import IPTablesRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyRuntime
+import Logging
+
+/// `skp-bench --integrity-cost NxE` (run inside a scratch network namespace): programs N Services ×
+/// E endpoints in iptables mode (legacy backend) and in nftables mode, then times the periodic
+/// integrity check (`checkIntegrity`) against the full sync that programmed it, median of 5.
+enum IntegrityCost {
+    static func run(services: Int, endpoints: Int, samples: Int = 5) async throws {
+        let runner = SubprocessCommandRunner()
+        var logger = Logger(label: "skp-bench")
+        logger.logLevel = .error
+        let state = SyntheticCluster.state(services: services, endpoints: endpoints)
+        let proxiers: [(String, any Proxier)] = [
+            ("iptables (legacy)", IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: .legacy, runner: runner), options: Bench.options(), logger: logger)),
+            ("nftables", NFTablesProxier(nft: try NFTablesNetlinkWriter(nft: NFTCommands(runner: runner), logger: logger), options: Bench.options(), family: .ipv4, logger: logger)),
+        ]
+        for (mode, proxier) in proxiers {
+            let sync = await proxier.sync(state)
+            guard sync.succeeded else { throw CommandError(executable: mode, detail: sync.error ?? "sync failed") }
+            var checks: [Double] = []
+            for _ in 0..<samples {
+                let (intact, seconds) = await Bench.timeAsync { await proxier.checkIntegrity() }
+                guard intact else { throw CommandError(executable: mode, detail: "the integrity check failed on an untouched table") }
+                checks.append(seconds)
+            }
+            let check = checks.sorted()[checks.count / 2], full = Bench.seconds(sync.duration)
+            print(String(format: "integrity check, %@, %dx%d: %.3f s; full sync %.3f s; check/full %.3f", mode, services, endpoints, check, full, check / full))
+        }
+        _ = try? await runner.run("nft", ["delete", "table", "ip", "kube-proxy"])
+    }
+}

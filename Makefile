@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug/swift-kube-proxy
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test soak demo bench clean
 
 all: build
 
@@ -17,6 +17,11 @@ build:
 # --no-parallel: kernel suites share the xtables lock and the CPU; run them one at a time.
 test: deps build
 	$(SWIFT) test --no-parallel
+
+# The soak (also in make test, 40 s per mode): churn and faults for SKP_SOAK_SECONDS per mode
+# (default 600), each mode's report in soak-<mode>.txt.
+soak: deps build
+	SKP_SOAK_SECONDS=$${SKP_SOAK_SECONDS:-600} $(SWIFT) test --no-parallel --filter SoakKernelTests
 
 demo: deps build
 	@bash demo/demo.sh $(BIN)

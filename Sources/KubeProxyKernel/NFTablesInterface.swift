@@ -14,8 +14,9 @@ public protocol NFTablesInterface: Sendable {
     func listSets(family: String, table: String) async throws -> [String]
     /// Whether the table exists.
     func tableExists(family: String, table: String) async -> Bool
-    /// How many rules each chain and elements each set or map of the table holds.
-    func summary(family: String, table: String) async throws -> NFTTableSummary
+    /// How many rules each of `chains` and elements each of `containers` (sets, maps) holds; a
+    /// set that does not exist is left out, a chain that does not exist may count 0 rules.
+    func summary(family: String, table: String, chains: Set<String>, containers: Set<String>) async throws -> NFTTableSummary
 }
 
 /// Runs the real `nft`.
@@ -48,11 +49,12 @@ public struct NFTCommands: NFTablesInterface {
         return !r.succeeded && r.stderr.contains("File exists")
     }
 
-    /// `nft list table`, counted (``NFTTableSummary/parse(listing:)``).
-    public func summary(family: String, table: String) async throws -> NFTTableSummary {
+    /// `nft list table`, counted (``NFTTableSummary/parse(listing:)``): the whole table, seconds at 10k Services.
+    public func summary(family: String, table: String, chains: Set<String>, containers: Set<String>) async throws -> NFTTableSummary {
         let r = try await runner.run("nft", ["list", "table", family, table])
         guard r.succeeded else { throw Self.error(r.stderr) }
-        return NFTTableSummary.parse(listing: r.stdout)
+        let all = NFTTableSummary.parse(listing: r.stdout)
+        return NFTTableSummary(rules: all.rules.filter { chains.contains($0.key) }, elements: all.elements.filter { containers.contains($0.key) })
     }
 
     /// `nft --json list <kind> <family>`, filtered to `table`.

@@ -61,23 +61,28 @@ public final class NFTablesNetlinkWriter: NFTablesInterface {
     public func listChains(family: String, table: String) async throws -> [String] { try await nft.listChains(family: family, table: table) }
     public func listSets(family: String, table: String) async throws -> [String] { try await nft.listSets(family: family, table: table) }
     public func tableExists(family: String, table: String) async -> Bool { await nft.tableExists(family: family, table: table) }
-    /// Counted from netlink dumps (chains, rules, sets, each named set's elements): `nft list table`
-    /// at 10k Services takes as long as a full sync; these take a fraction.
-    public func summary(family: String, table: String) async throws -> NFTTableSummary {
-        guard let nfFamily = NFTablesNetlink.Family(name: family) else { return try await nft.summary(family: family, table: table) }
+    /// Counted from netlink dumps of just those chains and containers: listing the whole table
+    /// (`nft list table`, or a dump of every rule) takes as long as a full sync at 10k Services.
+    public func summary(family: String, table: String, chains: Set<String>, containers: Set<String>) async throws -> NFTTableSummary {
+        guard let nfFamily = NFTablesNetlink.Family(name: family) else {
+            return try await nft.summary(family: family, table: table, chains: chains, containers: containers)
+        }
         var summary = NFTTableSummary()
-        for reply in try socket.request(NFTablesNetlink.dumpChains(family: nfFamily, sequence: socket.nextSequence())) {
-            if let chain = try NFTablesNetlink.name(in: reply, table: table) { summary.rules[chain] = 0 }
+        for chain in chains {
+            let request = NFTablesNetlink.dumpRules(family: nfFamily, table: table, chain: chain, sequence: socket.nextSequence())
+            guard let replies = try Self.unlessMissing({ try socket.request(request) }) else { continue }
+            summary.rules[chain] = replies.count
         }
-        for reply in try socket.request(NFTablesNetlink.dumpRules(family: nfFamily, table: table, sequence: socket.nextSequence())) {
-            if let chain = try NFTablesNetlink.ruleChain(in: reply) { summary.rules[chain, default: 0] += 1 }
-        }
-        let sets = try socket.request(NFTablesNetlink.dumpSets(family: nfFamily, sequence: socket.nextSequence()))
-            .compactMap { try NFTablesNetlink.name(in: $0, table: table) }.filter { !$0.hasPrefix("__") }   // not the anonymous ones
-        for set in sets {
-            let replies = try socket.request(NFTablesNetlink.dumpElements(family: nfFamily, table: table, set: set, sequence: socket.nextSequence()))
-            summary.elements[set] = try replies.reduce(0) { $0 + (try NFTablesNetlink.elementCount(in: $1)) }
+        for container in containers {
+            let request = NFTablesNetlink.dumpElements(family: nfFamily, table: table, set: container, sequence: socket.nextSequence())
+            guard let replies = try Self.unlessMissing({ try socket.request(request) }) else { continue }
+            summary.elements[container] = try replies.reduce(0) { $0 + (try NFTablesNetlink.elementCount(in: $1)) }
         }
         return summary
+    }
+
+    /// `body`'s result, or nil when the kernel answers ENOENT (no such chain or set).
+    static func unlessMissing<T>(_ body: () throws -> T) throws -> T? {
+        do { return try body() } catch let error as NetlinkError where error.code == .kernel && error.errno == 2 { return nil }
     }
 }

@@ -24,9 +24,20 @@ public actor IPTablesProxier {
     public private(set) var metrics = IPTablesProxierMetrics()
     private var lastCleanup: ContinuousClock.Instant?
     private var lastAppliedPlan: IPTablesSyncPlan?
+    /// The kernel's entry counts of nat and filter right after the last successful sync, when
+    /// ``tableEntries`` can read them (iptables-legacy in this process's namespace), and whether
+    /// they moved between two of our syncs (someone else wrote: the next check reads the rules).
+    private var entriesAfterSync: [String: Int]?
+    private var changedOutside = false
+    /// Reads a table's entry count cheaply (``XTablesInfo``); nil where that is not possible.
+    let tableEntries: (@Sendable (String) -> Int?)?
 
+    /// - Parameter tableEntries: a cheap entry count per table (``XTablesInfo`` for iptables-legacy
+    ///   in this process's namespace): the integrity check reads the rules only when it moved.
     public init(iptables: any IPTablesInterface, options: IPTablesCompilerOptions, conntrack: (any ConntrackCleaner)? = nil,
-                cleanupInterval: Duration = .seconds(30), logger: Logger = Logger(label: "swift-kube-proxy.iptables")) {
+                cleanupInterval: Duration = .seconds(30), tableEntries: (@Sendable (String) -> Int?)? = nil,
+                logger: Logger = Logger(label: "swift-kube-proxy.iptables")) {
+        self.tableEntries = tableEntries
         self.iptables = iptables
         self.compiler = IPTablesCompiler(options: options)
         self.conntrack = conntrack
@@ -45,6 +56,7 @@ public actor IPTablesProxier {
         // Topology hints depend on the node's labels: a label change rewrites everything, as upstream.
         let full = needFullSync || lastApplied == nil || lastApplied?.nodeLabels != state.nodeLabels
         let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
+        if let before = entryCounts(), let after = entriesAfterSync, before != after { changedOutside = true }
         do {
             if full { try await ensureBaseChains(family: state.family) }
             // Stale chains: a full sync asks the kernel (a previous process may have left some);
@@ -74,6 +86,8 @@ public actor IPTablesProxier {
             lastApplied = state
             lastAppliedPlan = plan
             needFullSync = false
+            entriesAfterSync = entryCounts()
+            if full { changedOutside = false }
             let elapsed = clock.now - start
             metrics.observe(elapsed, full: full)
             logger.info("sync done", metadata: [
@@ -104,6 +118,9 @@ public actor IPTablesProxier {
             return false
         }
         guard let plan = lastAppliedPlan, !needFullSync, let family = lastApplied?.family else { return true }
+        // Entry counts as our last sync left them, and no outside change since: nothing was added
+        // or removed, so the rules are not read.
+        if !changedOutside, let after = entriesAfterSync, entryCounts() == after { return true }
         do {
             let nat = try await iptables.save(table: "nat"), filter = try await iptables.save(table: "filter")
             let problems = IPTablesIntegrity.problems(nat: nat, filter: filter, plan: plan, jumps: Self.jumpRules(family: family, options: compiler.options))
@@ -114,12 +131,20 @@ public actor IPTablesProxier {
                 ])
                 return false
             }
+            changedOutside = false
+            entriesAfterSync = entryCounts()
             return true
         } catch {
             needFullSync = true
             logger.warning("cannot read the rules back; the next sync is full", metadata: ["error": "\(error)"])
             return false
         }
+    }
+
+    /// nat's and filter's entry counts, when ``tableEntries`` reads both.
+    func entryCounts() -> [String: Int]? {
+        guard let tableEntries, let nat = tableEntries("nat"), let filter = tableEntries("filter") else { return nil }
+        return ["nat": nat, "filter": filter]
     }
 
     static func jumpRules(family: IPFamily, options: IPTablesCompilerOptions) -> [IPTablesJumpRule] {

@@ -52,8 +52,8 @@ public actor NFTablesProxier: Proxier {
         Task.detached(priority: .background) { withExtendedLifetime(value) {} }
     }
 
-    /// Whether the table and what the last sync wrote are still there: every chain holds rules,
-    /// every set and map its elements (``NFTablesIntegrity``); when not, the next sync is full.
+    /// Whether the table and what the last sync wrote are still there: the table's own chains hold
+    /// rules, every set and map its elements (``NFTablesIntegrity``); when not, the next sync is full.
     public func checkIntegrity() async -> Bool {
         guard await nft.tableExists(family: family, table: NFTablesCompiler.table) else {
             needFullSync = true
@@ -63,7 +63,7 @@ public actor NFTablesProxier: Proxier {
         }
         guard let memory, !needFullSync else { return true }
         do {
-            let summary = try await nft.summary(family: family, table: NFTablesCompiler.table)
+            let summary = try await nft.summary(family: family, table: NFTablesCompiler.table, chains: fixedChains, containers: Set(memory.elements.keys))
             let problems = NFTablesIntegrity.problems(summary, memory: memory, fixedChains: fixedChains)
             guard problems.isEmpty else {
                 needFullSync = true

@@ -44,9 +44,10 @@ public final class FakeNFTables: NFTablesInterface {
     public func listChains(family: String, table: String) async throws -> [String] { self.table.chainNames }
     public func listSets(family: String, table: String) async throws -> [String] { self.table.containerNames }
     public func tableExists(family: String, table: String) async -> Bool { self.table.exists }
-    public func summary(family: String, table: String) async throws -> NFTTableSummary {
+    public func summary(family: String, table: String, chains: Set<String>, containers: Set<String>) async throws -> NFTTableSummary {
         let now = self.table
-        return NFTTableSummary(rules: now.chains.mapValues(\.rules.count), elements: now.containers.mapValues(\.elements.count))
+        return NFTTableSummary(rules: now.chains.filter { chains.contains($0.key) }.mapValues(\.rules.count),
+                               elements: now.containers.filter { containers.contains($0.key) }.mapValues(\.elements.count))
     }
     /// Removes every rule of every chain, as `nft flush table` from outside would.
     public func flushChains() {

@@ -43,14 +43,17 @@ public struct NFTTableSummary: Hashable, Sendable {
     }
 }
 
-/// The cheap check that what the last nftables sync wrote is still in the table: every chain the
-/// setup and the Services use holds rules, and every set and map holds as many elements as the
-/// last sync left (a flushed table, an emptied verdict map, a deleted or flushed chain).
+/// The cheap check that what the last nftables sync wrote is still in the table: the table's own
+/// chains (base chains and helpers) hold rules, and every set and map holds as many elements as
+/// the last sync left. That finds a flushed table and an emptied or damaged map; a Service chain
+/// can only be deleted once nothing refers to it (an element goes first, which is found). A single
+/// Service chain flushed in place is not looked at (counting every rule costs a full sync at 10k
+/// Services): `swift-kube-proxy verify` finds it.
 public enum NFTablesIntegrity {
-    /// What differs from `memory` (and the table's own chains, `fixedChains`), as log lines.
+    /// What differs from `memory` and the table's own chains, `fixedChains`, as log lines.
     public static func problems(_ summary: NFTTableSummary, memory: NFTablesMemory, fixedChains: Set<String>) -> [String] {
         var problems: [String] = []
-        for chain in fixedChains.union(memory.chains).sorted() where (summary.rules[chain] ?? 0) == 0 {
+        for chain in fixedChains.sorted() where (summary.rules[chain] ?? 0) == 0 {
             problems.append(summary.rules[chain] == nil ? "chain \(chain) is gone" : "chain \(chain) is empty")
         }
         for (container, elements) in memory.elements.sorted(by: { $0.key < $1.key }) where summary.elements[container] != elements.count {

@@ -10,9 +10,10 @@ extension NFTablesNetlink {
         message(getChain, family: family, [], flags: dumpFlag, sequence: sequence, ack: false)
     }
 
-    /// `NFT_MSG_GETRULE` dump of one table's rules.
-    public static func dumpRules(family: Family, table: String, sequence: UInt32) -> NetlinkMessage {
-        message(getRule, family: family, [.string(RuleAttribute.table, table)], flags: dumpFlag, sequence: sequence, ack: false)
+    /// `NFT_MSG_GETRULE` dump of one table's rules, or of one chain's.
+    public static func dumpRules(family: Family, table: String, chain: String? = nil, sequence: UInt32) -> NetlinkMessage {
+        message(getRule, family: family, [.string(RuleAttribute.table, table)] + (chain.map { [.string(RuleAttribute.chain, $0)] } ?? []),
+                flags: dumpFlag, sequence: sequence, ack: false)
     }
 
     /// `NFT_MSG_GETSET` dump of a family (every table's sets).

@@ -15,7 +15,9 @@ enum IntegrityCost {
         logger.logLevel = .error
         let state = SyntheticCluster.state(services: services, endpoints: endpoints)
         let proxiers: [(String, any Proxier)] = [
-            ("iptables (legacy)", IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: .legacy, runner: runner), options: Bench.options(), logger: logger)),
+            ("iptables (legacy, reading the rules)", IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: .legacy, runner: runner), options: Bench.options(), logger: logger)),
+            ("iptables (legacy, entry counts first)", IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: .legacy, runner: runner), options: Bench.options(),
+                                                                      tableEntries: { XTablesInfo.entries(table: $0, family: .ipv4) }, logger: logger)),
             ("nftables", NFTablesProxier(nft: try NFTablesNetlinkWriter(nft: NFTCommands(runner: runner), logger: logger), options: Bench.options(), family: .ipv4, logger: logger)),
         ]
         for (mode, proxier) in proxiers {
@@ -29,6 +31,13 @@ enum IntegrityCost {
             }
             let check = checks.sorted()[checks.count / 2], full = Bench.seconds(sync.duration)
             print(String(format: "integrity check, %@, %dx%d: %.3f s; full sync %.3f s; check/full %.3f", mode, services, endpoints, check, full, check / full))
+            if mode.hasPrefix("iptables") {
+                // The floor: reading the tables at all.
+                let (_, save) = try await Bench.timeAsync {
+                    for table in ["nat", "filter"] { _ = try await runner.run("iptables-legacy-save", ["-t", table]) }
+                }
+                print(String(format: "  of which iptables-legacy-save -t nat and -t filter alone: %.3f s", save))
+            }
         }
         _ = try? await runner.run("nft", ["delete", "table", "ip", "kube-proxy"])
     }

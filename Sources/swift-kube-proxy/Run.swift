@@ -95,7 +95,8 @@ struct Run: AsyncParsableCommand {
                 return NFTablesProxier(nft: nftables, options: inputs.options, family: inputs.state.family, conntrack: conntrack, logger: logger)
             }
             return IPTablesProxier(iptables: IPTablesCommands(family: inputs.state.family, backend: backend, runner: runner),
-                                   options: inputs.options, conntrack: conntrack, cleanupInterval: syncPeriod, logger: logger)
+                                   options: inputs.options, conntrack: conntrack, cleanupInterval: syncPeriod,
+                                   tableEntries: Self.entryCounter(backend: backend, family: inputs.state.family), logger: logger)
         }
         follower.health = health
         follower.metrics = metrics
@@ -129,6 +130,13 @@ struct Run: AsyncParsableCommand {
         } catch let error as APIConfigError {
             throw ValidationError("\(error)")
         }
+    }
+
+    /// iptables-legacy tables can be counted in microseconds from this process (it runs in the
+    /// namespace it programs): the integrity check then reads the rules only when they moved.
+    static func entryCounter(backend: IPTablesBackend, family: IPFamily) -> (@Sendable (String) -> Int?)? {
+        guard backend == .legacy else { return nil }
+        return { @Sendable table in XTablesInfo.entries(table: table, family: family) }
     }
 
     /// `ip:port` (IPv6 in brackets); nil when empty (the endpoint is off).

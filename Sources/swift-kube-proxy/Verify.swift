@@ -32,7 +32,7 @@ struct Verify: AsyncParsableCommand {
         }
         let what = mode == "nftables" ? "nftables table" : "iptables rules (\(backend.rawValue))"
         guard !differences.isEmpty else {
-            print("no drift: the \(what) of this namespace are what a fresh sync of \(inputs.state.services.count) Service ports writes")
+            print("no drift: the \(what) of this namespace match a fresh sync of \(inputs.state.services.count) Service ports")
             return
         }
         for difference in differences { print(difference) }

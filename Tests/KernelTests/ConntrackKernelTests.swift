@@ -57,14 +57,7 @@ struct ConntrackKernelTests {
         let documents = try Lab.exampleDocuments().makingNodePort("dns", nodePort: 30053)
         try lab.writeManifests(documents)
         try lab.startProxy(mode: mode)
-        let first = lab.probe(from: "ext", dst: "198.18.2.1", port: 30053, count: 3, udp: true, sport: 40102)
-        #expect(Set(first).count == 1 && Self.pods.contains(first[0]), "\(first)")
-        let address = ["pod1": "198.18.1.2", "pod2": "198.18.1.6", "pod3": "198.18.1.10"][first[0]]!
-        try lab.writeManifests(documents.removingEndpoint(address, fromSlice: "dns-1"))
-        try lab.waitFor("the NodePort flow to move to another pod") {
-            let next = lab.probe(from: "ext", dst: "198.18.2.1", port: 30053, udp: true, sport: 40102, timeout: 300)
-            return next.count == 1 && next[0] != first[0] && Self.pods.contains(next[0])
-        }
+        try DataplaneKernelTests.udpFlowMovesOff(lab, documents, from: "ext", dst: "198.18.2.1", port: 30053, sport: 40102)
         #expect(lab.stopProxy() == 0)
     }
 }

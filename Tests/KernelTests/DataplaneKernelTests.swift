@@ -118,13 +118,19 @@ struct DataplaneKernelTests {
         let documents = try Lab.exampleDocuments()
         try lab.writeManifests(documents)
         try lab.startProxy(mode: mode)
-        let first = lab.probe(from: "client", dst: "198.18.10.12", port: 53, count: 3, udp: true, sport: 40053)
-        #expect(Set(first).count == 1 && Self.pods.contains(first[0]), "one flow sticks to one pod: \(first)")
-        let address = ["pod1": "198.18.1.2", "pod2": "198.18.1.6", "pod3": "198.18.1.10"][first[0]]!
+        try Self.udpFlowMovesOff(lab, documents, from: "client", dst: "198.18.10.12", port: 53, sport: 40053)
+    }
+
+    /// A UDP flow (fixed source port) from `from` sticks to one pod of dns; once that pod's
+    /// endpoint is removed from the manifests, the same flow reaches another pod.
+    static func udpFlowMovesOff(_ lab: Lab, _ documents: [[String: Any]], from: String, dst: String, port: Int, sport: Int) throws {
+        let first = lab.probe(from: from, dst: dst, port: port, count: 3, udp: true, sport: sport)
+        #expect(Set(first).count == 1 && pods.contains(first[0]), "one flow sticks to one pod: \(first)")
+        guard let stuck = first.first, let address = ["pod1": "198.18.1.2", "pod2": "198.18.1.6", "pod3": "198.18.1.10"][stuck] else { return }
         try lab.writeManifests(documents.removingEndpoint(address, fromSlice: "dns-1"))
         try lab.waitFor("the flow to move to another pod") {
-            let next = lab.probe(from: "client", dst: "198.18.10.12", port: 53, udp: true, sport: 40053, timeout: 300)
-            return next.count == 1 && next[0] != first[0] && Self.pods.contains(next[0])
+            let next = lab.probe(from: from, dst: dst, port: port, udp: true, sport: sport, timeout: 300)
+            return next.count == 1 && next[0] != stuck && pods.contains(next[0])
         }
     }
 }

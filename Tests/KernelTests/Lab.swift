@@ -83,6 +83,21 @@ final class Lab: @unchecked Sendable {
         inNamespace("node", "'\(Self.binary)' verify --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)' --manifests '\(manifestPath)' \(flags)")
     }
 
+    /// Kills the proxy with SIGKILL (a crash): nothing of it runs, its rules stay.
+    func killProxy() {
+        guard let pid = proxy else { return }
+        proxy = nil
+        kill(pid, SIGKILL)
+        _ = Self.wait(pid)
+    }
+
+    /// The proxy's resident memory in KiB (`VmRSS`), when it runs.
+    var proxyRSS: Int? {
+        guard let pid = proxy, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+
     /// Stops the proxy with SIGTERM and returns its exit status.
     func stopProxy() -> Int32 {
         guard let pid = proxy else { return -1 }

@@ -1,4 +1,11 @@
 import Foundation
+import IPTablesRules
+import KubeProxyCore
+import KubeProxyKernel
+import KubeProxyModel
+import KubeProxyRuntime
+import Logging
+import Synchronization
 import Testing
 
 /// Tampering that keeps the canary is repaired within one syncPeriod: the proxy runs with a
@@ -58,5 +65,44 @@ struct TamperKernelTests {
         _ = lab.inNamespace("node", "nft flush map ip kube-proxy no-endpoint-services")
         let drift = lab.verify("--proxy-mode nftables")
         #expect(drift.status == 1 && drift.output.contains("map no-endpoint-services: differs") && drift.output.contains("drift: 1 difference in"), "\(drift.output)")
+    }
+
+    /// Counts `iptables-*-save` calls on the way to `base`.
+    final class CountingRunner: CommandRunner {
+        let base: any CommandRunner
+        let saves = Mutex(0)
+        init(base: any CommandRunner) { self.base = base }
+        func run(_ executable: String, _ arguments: [String], stdin: String?) async throws -> CommandResult {
+            if executable.hasSuffix("-save") { saves.withLock { $0 += 1 } }
+            return try await base.run(executable, arguments, stdin: stdin)
+        }
+    }
+
+    @Test("iptables-legacy: the kernel's entry counts spare reading the rules until they move; a change between syncs is still found")
+    func entryCounts() async throws {
+        let ns = try NFTablesStagesKernelTests.Namespace("skpt\(getpid())c")
+        defer { ns.delete() }
+        let name = ns.name
+        let runner = CountingRunner(base: ns.runner)
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4))
+        let proxier = IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: .legacy, runner: runner), options: options,
+                                      tableEntries: { table in (try? NetworkNamespace.run(in: name) { XTablesInfo.entries(table: table, family: .ipv4) }) ?? nil },
+                                      logger: quiet)
+        var state = SyntheticCluster.state(services: 10, endpoints: 2)
+        #expect(await proxier.sync(state).succeeded)
+        #expect(try NetworkNamespace.run(in: name) { XTablesInfo.entries(table: "nat", family: .ipv4) } ?? 0 > 60)
+        let saves = runner.saves.withLock { $0 }
+        #expect(await proxier.checkIntegrity())
+        #expect(runner.saves.withLock { $0 } == saves, "untouched: no iptables-save")
+        // A chain flushed from outside, then a partial sync of another Service: still found.
+        _ = Lab.shell("ip netns exec \(name) bash -c 'iptables-legacy -t nat -F $(iptables-legacy-save -t nat | grep \"^:KUBE-SVC-\" | head -1 | cut -d\" \" -f1 | tr -d :)'")
+        state = SyntheticCluster.changingOneEndpoint(state, index: 7)
+        #expect(await proxier.sync(state).succeeded)
+        #expect(await proxier.checkIntegrity() == false)
+        #expect(runner.saves.withLock { $0 } > saves, "the rules were read")
+        #expect(await proxier.sync(state).full)
+        #expect(await proxier.checkIntegrity())
     }
 }

@@ -1,0 +1,198 @@
+import Foundation
+import KubeProxyTesting
+import Testing
+
+/// The soak: the lab, the test API server and `run --kubeconfig`, random churn at a steady rate
+/// while a prober keeps connecting (TCP and UDP) to every probed Service, all of which always have
+/// a ready endpoint on a pod that never dies, so every failed connection is the proxy's. Faults on a
+/// schedule: watch streams dropped mid-event, 410 Gone, the API server refusing everything for
+/// 10 s (15% of a short run), kill -9 and a restart, an external flush. At the end `verify` finds no drift.
+/// `SKP_SOAK_SECONDS` (default 40 in `make test`; `make soak`: 600) and `SKP_SOAK_RATE` (changes
+/// per second, default 20) size it; the report goes to the test log and `soak-<mode>.txt`.
+@Suite("Kernel: soak under churn and faults", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
+struct SoakKernelTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let seconds = Double(environment["SKP_SOAK_SECONDS"] ?? "40") ?? 40
+    static let rate = Double(environment["SKP_SOAK_RATE"] ?? "20") ?? 20
+    static let pods = ["198.18.1.2": "pod1", "198.18.1.6": "pod2", "198.18.1.10": "pod3"]
+    /// Probed Services: TCP `soak-t<i>` on 198.18.11.<i>:80, UDP `soak-u<i>` on 198.18.11.<20+i>:53.
+    static let tcpServices = 6, udpServices = 2, churnServices = 10
+
+    static func service(_ name: String, ip: String, ports: [[String: Any]], extra: [String: Any] = [:]) -> [String: Any] {
+        ["apiVersion": "v1", "kind": "Service", "metadata": ["namespace": "soak", "name": name],
+         "spec": ["clusterIP": ip, "ports": ports].merging(extra) { $1 }]
+    }
+
+    /// A slice of `service` on `ready` pods (by address), the others listed as terminating.
+    static func slice(_ service: String, ports: [[String: Any]], ready: [String], terminating: [String]) -> [String: Any] {
+        let endpoints = ready.map { ["addresses": [$0], "conditions": ["ready": true], "nodeName": "lab-node"] as [String: Any] }
+            + terminating.map { ["addresses": [$0], "conditions": ["ready": false, "serving": true, "terminating": true]] as [String: Any] }
+        let trigger = ISO8601DateFormatter().string(from: Date())
+        return ["apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                "metadata": ["namespace": "soak", "name": "\(service)-1", "labels": ["kubernetes.io/service-name": service],
+                             "annotations": ["endpoints.kubernetes.io/last-change-trigger-time": trigger]],
+                "ports": ports, "endpoints": endpoints]
+    }
+
+    static let servicesPath = "/api/v1/services", slicesPath = "/apis/discovery.k8s.io/v1/endpointslices"
+
+    /// One random change: a probed Service's endpoints (never without a ready one), or a churn
+    /// Service created, deleted or redrawn (type, affinity, ports).
+    static func change(_ server: TestAPIServer, _ random: inout RandomCluster.Generator) {
+        let addresses = pods.keys.sorted()
+        if Bool.random(using: &random) {
+            let i = Int.random(in: 0..<(tcpServices + udpServices), using: &random)
+            let (name, ports): (String, [[String: Any]]) = i < tcpServices ? ("soak-t\(i)", [["name": "http", "port": 8080, "protocol": "TCP"]])
+                : ("soak-u\(i - tcpServices)", [["name": "dns", "port": 5353, "protocol": "UDP"]])
+            let shuffled = addresses.shuffled(using: &random)
+            let readyCount = Int.random(in: 1...3, using: &random)
+            let terminating = Array(shuffled[readyCount...]).filter { _ in Bool.random(using: &random) }
+            server.apply(slicesPath, slice(name, ports: ports, ready: Array(shuffled[..<readyCount]), terminating: terminating))
+            return
+        }
+        let c = Int.random(in: 0..<churnServices, using: &random)
+        if Int.random(in: 0..<4, using: &random) == 0 {
+            server.delete(servicesPath, namespace: "soak", name: "soak-c\(c)")
+            server.delete(slicesPath, namespace: "soak", name: "soak-c\(c)-1")
+            return
+        }
+        var ports: [[String: Any]] = [["name": "http", "port": 80, "protocol": "TCP"]]
+        if Bool.random(using: &random) { ports.append(["name": "alt", "port": 81, "protocol": "TCP"]) }
+        var extra: [String: Any] = [:]
+        if Bool.random(using: &random) { extra["type"] = "NodePort"; ports[0]["nodePort"] = 31_000 + c }
+        if Bool.random(using: &random) { extra["sessionAffinity"] = "ClientIP" }
+        server.apply(servicesPath, service("soak-c\(c)", ip: "198.18.12.\(c)", ports: ports, extra: extra))
+        let targetPorts = ports.map { ["name": $0["name"]!, "port": 8080, "protocol": "TCP"] as [String: Any] }
+        server.apply(slicesPath, slice("soak-c\(c)", ports: targetPorts, ready: Array(addresses.shuffled(using: &random).prefix(2)), terminating: []))
+    }
+
+    /// Failed connections by class.
+    struct Tally {
+        var tried = 0
+        var failures: [String: Int] = [:]
+        var samples: [String] = []
+        mutating func record(_ outcome: String, service: String, during fault: String?) {
+            tried += 1
+            guard !pods.values.contains(outcome) else { return }
+            let kind = "\(fault.map { "\($0): " } ?? "")\(outcome)"
+            failures[kind, default: 0] += 1
+            if samples.count < 10 { samples.append("\(service) \(outcome)\(fault.map { " (\($0))" } ?? "")") }
+        }
+        /// Failures outside the external flush's repair window (which breaks traffic by design).
+        var unexpected: Int { failures.filter { !$0.key.hasPrefix("external flush") }.values.reduce(0, +) }
+    }
+
+    @Test("churn and faults: no failed connection to a Service with a ready endpoint; verify finds no drift",
+          arguments: ["iptables-nft", "iptables-legacy", "nftables"])
+    func soak(mode: String) async throws {
+        let lab = try Lab(prefix: "ks\(["iptables-nft", "iptables-legacy", "nftables"].firstIndex(of: mode)!)")
+        defer { lab.tearDown() }
+        let pki = try TestCertificates(ips: ["198.18.2.2"])
+        let server = try await TestAPIServer(host: "198.18.2.2", port: 6443, namespace: "\(lab.prefix)ext", tls: try pki.serverContext(requireClientCertificate: true))
+        defer { server.stop() }
+        let node: [String: Any] = ["apiVersion": "v1", "kind": "Node", "metadata": ["name": "lab-node"],
+                                   "status": ["addresses": [["type": "InternalIP", "address": "198.18.2.1"]]]]
+        server.apply("/api/v1/nodes", node)
+        var random = RandomCluster.Generator(seed: 2026)
+        for i in 0..<Self.tcpServices {
+            let ports: [[String: Any]] = [["name": "http", "port": 80, "protocol": "TCP"]]
+            server.apply(Self.servicesPath, Self.service("soak-t\(i)", ip: "198.18.11.\(i)", ports: ports))
+            server.apply(Self.slicesPath, Self.slice("soak-t\(i)", ports: [["name": "http", "port": 8080, "protocol": "TCP"]], ready: Array(Self.pods.keys), terminating: []))
+        }
+        for i in 0..<Self.udpServices {
+            server.apply(Self.servicesPath, Self.service("soak-u\(i)", ip: "198.18.11.\(20 + i)", ports: [["name": "dns", "port": 53, "protocol": "UDP"]]))
+            server.apply(Self.slicesPath, Self.slice("soak-u\(i)", ports: [["name": "dns", "port": 5353, "protocol": "UDP"]], ready: Array(Self.pods.keys), terminating: []))
+        }
+        let kubeconfig = lab.directory.appendingPathComponent("kubeconfig").path
+        try pki.kubeconfig(server: server.url).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let modeFlags = mode == "nftables" ? "--proxy-mode nftables" : "--proxy-mode iptables --iptables-backend \(mode.dropFirst("iptables-".count))"
+        let flags = "--kubeconfig '\(kubeconfig)' \(modeFlags) --iptables-min-sync-period 100ms --iptables-sync-period 2s"
+            + " --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 198.18.2.1:10256"
+        try lab.startProxy(flags: flags)
+        let rssStart = lab.proxyRSS ?? 0
+
+        // Churn runs on its own task at the configured rate until the end.
+        let clock = ContinuousClock(), start = clock.now, end = start + .seconds(Self.seconds)
+        let churn = Task {
+            var random = RandomCluster.Generator(seed: 7)
+            var changes = 0
+            while clock.now < end {
+                Self.change(server, &random)
+                changes += 1
+                try? await Task.sleep(for: .seconds(1 / Self.rate))
+            }
+            return changes
+        }
+        // Faults on a schedule (fractions of the run); the flush's repair window is its own class.
+        // The API server refuses for 10 s (less in a short soak), over before the restart.
+        let refusal = min(10, 0.15 * Self.seconds)
+        let faults: [(at: Double, name: String)] = [(0.1, "watch dropped mid-event"), (0.2, "410 Gone"), (0.3, "API server refusing"),
+                                                    (0.55, "kill -9 and restart"), (0.8, "external flush")]
+        var nextFault = 0, apiBackAt: ContinuousClock.Instant?, flushUntil: ContinuousClock.Instant?, rssRestart = 0
+        var tally = Tally()
+        var round = 0
+        while clock.now < end {
+            let elapsed = Double((clock.now - start).components.seconds)
+            if nextFault < faults.count, elapsed >= faults[nextFault].at * Self.seconds {
+                switch faults[nextFault].name {
+                case "watch dropped mid-event": server.dropWatches(midEvent: true)
+                case "410 Gone": server.compact(); server.dropWatches()
+                case "API server refusing": server.setTokens(["nobody"]); server.dropWatches(); apiBackAt = clock.now + .seconds(refusal)
+                case "kill -9 and restart":
+                    lab.killProxy()
+                    try lab.startProxy(flags: flags)
+                    rssRestart = lab.proxyRSS ?? 0
+                default:
+                    _ = lab.inNamespace("node", mode == "nftables" ? "nft flush table ip kube-proxy" : "\(mode) -t nat -F")
+                    flushUntil = clock.now + .seconds(5)   // 2 syncPeriods and a sync
+                }
+                nextFault += 1
+            }
+            if let back = apiBackAt, clock.now >= back { server.setTokens(nil); apiBackAt = nil }
+            let during = flushUntil.map { clock.now < $0 ? "external flush" : nil } ?? nil
+            let i = round % (Self.tcpServices + Self.udpServices)
+            let udp = i >= Self.tcpServices
+            let (service, ip, port) = udp ? ("soak-u\(i - Self.tcpServices)", "198.18.11.\(20 + i - Self.tcpServices)", 53) : ("soak-t\(i)", "198.18.11.\(i)", 80)
+            for outcome in lab.probe(from: "client", dst: ip, port: port, count: 2, udp: udp, timeout: 1000) {
+                tally.record(outcome, service: service, during: during)
+            }
+            round += 1
+        }
+        let changes = await churn.value
+        server.setTokens(nil)
+        let rssEnd = lab.proxyRSS ?? 0
+
+        // Converged: what the API server holds now is what the kernel holds.
+        try await Task.sleep(for: .seconds(1))
+        let verify = lab.inNamespace("node", "'\(Lab.binary)' verify --config '\(Lab.root.appendingPathComponent("examples/config.yaml").path)' --kubeconfig '\(kubeconfig)' \(modeFlags)")
+        let metrics = lab.inNamespace("node", "curl -s http://127.0.0.1:10249/metrics").output
+        let syncs = lab.proxyLog.components(separatedBy: "sync done").count - 1
+        let report = """
+            soak \(mode): \(Int(Self.seconds)) s, \(changes) changes (\(Self.rate)/s), \(tally.tried) connections tried, \
+            \(tally.unexpected) unexpected failures; failures by class: \(tally.failures.isEmpty ? "none" : "\(tally.failures)"); \
+            syncs after the restart: \(syncs); network programming \(Self.quantiles(metrics)); RSS \(rssStart) KiB after the first sync, \
+            \(rssRestart) KiB after the restart's, \(rssEnd) KiB at the end; \
+            verify: \(verify.output.split(separator: "\n").last ?? "")
+            """
+        print(report)
+        try? report.write(to: Lab.root.appendingPathComponent("soak-\(mode).txt"), atomically: true, encoding: .utf8)
+        #expect(tally.unexpected == 0, "\(report); first failures: \(tally.samples)")
+        #expect(tally.tried > 100)
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(rssEnd <= max(rssStart, rssRestart) * 11 / 10, "RSS grows by at most 10%: \(rssStart), \(rssRestart) -> \(rssEnd) KiB")
+        #expect(lab.stopProxy() == 0)
+    }
+
+    /// p50 and p99 of `kubeproxy_network_programming_duration_seconds`, as bucket bounds.
+    static func quantiles(_ metrics: String) -> String {
+        let buckets = metrics.split(separator: "\n").filter { $0.hasPrefix("kubeproxy_network_programming_duration_seconds_bucket") }
+            .compactMap { line -> (Double, Double)? in
+                guard let le = line.components(separatedBy: "le=\"").dropFirst().first?.prefix(while: { $0 != "\"" }),
+                      let count = Double(line.split(separator: " ").last ?? "") else { return nil }
+                return (le == "+Inf" ? .infinity : Double(le) ?? .infinity, count)
+            }.sorted { $0.0 < $1.0 }
+        guard let total = buckets.last?.1, total > 0 else { return "(no samples)" }
+        func bound(_ q: Double) -> String { buckets.first { $0.1 >= q * total }.map { "≤ \($0.0) s" } ?? "?" }
+        return "p50 \(bound(0.5)), p99 \(bound(0.99)) (\(Int(total)) samples)"
+    }
+}

@@ -12,8 +12,17 @@ public enum IPTablesIntegrity {
         for jump in jumps where !(tables[jump.table]?.jumps[jump.from]?.contains(jump.to) ?? false) {
             problems.append("\(jump.table) \(jump.from): the jump to \(jump.to) is missing")
         }
-        // KUBE-FIREWALL is kubelet's, but the payload writes it (IPv4 with localhost NodePorts).
-        func ours(_ counts: [String: Int]) -> [String: Int] { counts.filter { IPTablesCleanup.owns($0.key) || $0.key == "KUBE-FIREWALL" } }
+        // KUBE-FIREWALL is kubelet's; the payload writes it only with its jumps (IPv4, localhost
+        // NodePorts). Stale per-Service chains a large-cluster sync has not scanned for yet are not
+        // the plan's either.
+        let firewallWritten = jumps.contains { $0.to == "KUBE-FIREWALL" }
+        func ours(_ counts: [String: Int]) -> [String: Int] {
+            counts.filter { name, _ in
+                if name == "KUBE-FIREWALL" { return firewallWritten }
+                if IPTablesCleanup.isIPTablesModeChain(name) { return plan.activeNATChains.contains(name) || plan.dispatchChains[name] != nil }
+                return IPTablesCleanup.owns(name)
+            }
+        }
         let natCounts = ours(tables["nat"]!.rules), filterCounts = ours(tables["filter"]!.rules)
         let natTotal = natCounts.values.reduce(0, +), filterTotal = filterCounts.values.reduce(0, +)
         if natTotal != plan.natRuleTotal { problems.append("nat: \(natTotal) rules in kube-proxy's chains, \(plan.natRuleTotal) written") }

@@ -25,12 +25,20 @@ public struct ConntrackNetlink: ConntrackCleaner {
         let familyNumber: UInt8 = family == .ipv4 ? 2 : 10
         do {
             let replies = try socket.request(Conntrack.dumpRequest(family: familyNumber, sequence: socket.nextSequence()))
-            let doomed = try replies.compactMap(Conntrack.entry(in:)).filter { entry in deletions.contains { $0.matches(entry) } }
+            // Filters by destination port first: a node may hold 100k entries.
+            let byPort = Dictionary(grouping: deletions, by: \.origPortDst)
+            var doomed: [Conntrack.Entry] = []
+            for reply in replies {
+                guard let entry = try? Conntrack.entry(in: reply), entry.original.protocolNumber == 17,   // a malformed one is skipped alone
+                      let candidates = byPort[Int(entry.original.destinationPort)], candidates.contains(where: { $0.matches(entry) }) else { continue }
+                doomed.append(entry)
+            }
             guard !doomed.isEmpty else { return 0 }
             let first = socket.nextSequence(count: UInt32(doomed.count))
             let requests = doomed.enumerated().map { Conntrack.deleteRequest($0.element.original, family: familyNumber, sequence: first &+ UInt32($0.offset)) }
-            do { try socket.requestBatch(requests) } catch let error as NetlinkError where error.errno == 2 {
-                // ENOENT: an entry expired or was deleted meanwhile; the others went.
+            do { try socket.requestBatch(requests) } catch let error as NetlinkError where error.code == .kernel {
+                // The kernel handles every request of a batch; ENOENT (expired meanwhile) is expected.
+                if error.errno != 2 { logger.warning("some stale conntrack entries were not deleted", metadata: ["error": "\(error)"]) }
             }
             return doomed.count
         } catch {

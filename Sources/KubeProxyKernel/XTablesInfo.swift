@@ -8,6 +8,19 @@ import KubeProxyModel
 /// 10k-Service nat table takes seconds. Any change to the table's rules changes it, so the
 /// integrity check reads the rules only when it moved.
 public enum XTablesInfo {
+    /// Whether iptables-legacy has `table` in this namespace at all (`/proc/net/ip_tables_names`),
+    /// so that asking never makes the kernel create a legacy table on a host that uses nft.
+    public static func exists(table: String, family: IPFamily) -> Bool {
+        let path = family == .ipv4 ? "/proc/net/ip_tables_names" : "/proc/net/ip6_tables_names"
+        guard let fd = fopen(path, "r") else { return false }
+        defer { fclose(fd) }
+        var line = [CChar](repeating: 0, count: 64)
+        while fgets(&line, Int32(line.count), fd) != nil {
+            if String(cString: line).trimmingSpaces() == table { return true }
+        }
+        return false
+    }
+
     /// The entry count of `table` (`nat`, `filter`, ...), or nil when it cannot be read.
     public static func entries(table: String, family: IPFamily) -> Int? {
         let (domain, level) = family == .ipv4 ? (AF_INET, Int32(IPPROTO_IP)) : (AF_INET6, Int32(IPPROTO_IPV6))
@@ -20,6 +33,6 @@ public enum XTablesInfo {
         var length = socklen_t(info.count)
         let getInfo: Int32 = 64   // IPT_SO_GET_INFO, IP6T_SO_GET_INFO
         guard info.withUnsafeMutableBytes({ getsockopt(fd, level, getInfo, $0.baseAddress, &length) }) == 0 else { return nil }
-        return Int(UInt32(info[76]) | UInt32(info[77]) << 8 | UInt32(info[78]) << 16 | UInt32(info[79]) << 24)
+        return Int(info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 76, as: UInt32.self) })   // host order
     }
 }

@@ -16,11 +16,15 @@ import NFTablesRules
 /// `kube-ipvs0`, a virtual server or one of its ipsets; nftables mode's is a `kube-proxy` table.
 public struct Leftovers: Sendable {
     let runner: any CommandRunner
-    /// IPVS over netlink, when the kernel has it.
-    let ipvs: IPVSKernel?
+    /// IPVS over netlink, made only when IPVS state is to be removed (opening it loads `ip_vs`).
+    let ipvs: @Sendable () -> IPVSKernel?
+    /// Whether `/proc/net/ip_tables_names` of this process tells which legacy tables exist: true
+    /// when `runner` runs in this process's namespace (the daemon, `cleanup`).
+    let checksLegacyTables: Bool
 
-    public init(runner: any CommandRunner, ipvs: IPVSKernel?) {
+    public init(runner: any CommandRunner, checksLegacyTables: Bool = true, ipvs: @escaping @Sendable () -> IPVSKernel?) {
         self.runner = runner
+        self.checksLegacyTables = checksLegacyTables
         self.ipvs = ipvs
     }
 
@@ -67,7 +71,7 @@ public struct Leftovers: Sendable {
     /// IPVS virtual servers (both families) and kube-ipvs0.
     func removeIPVSServers() async -> [Removal] {
         var done: [Removal] = []
-        if let ipvs {
+        if let ipvs = ipvs() {
             let count = IPFamily.allCases.reduce(0) { $0 + ((try? ipvs.virtualServers($1))?.count ?? 0) }
             if count > 0 {
                 do { try ipvs.flush(); done.append(Removal(what: "\(count) IPVS virtual servers")) } catch {
@@ -124,7 +128,9 @@ public struct Leftovers: Sendable {
     // MARK: markers
 
     func save(_ backend: IPTablesBackend, _ family: IPFamily, table: String) async -> String {
-        (try? await IPTablesCommands(family: family, backend: backend, runner: runner).save(table: table)) ?? ""
+        // Asking iptables-legacy about a table it does not have would make the kernel create it.
+        if backend == .legacy && checksLegacyTables && !XTablesInfo.exists(table: table, family: family) { return "" }
+        return (try? await IPTablesCommands(family: family, backend: backend, runner: runner).save(table: table)) ?? ""
     }
 
     /// Whether a backend's nat table holds a per-Service chain of iptables mode.
@@ -150,10 +156,10 @@ public struct Leftovers: Sendable {
         return false
     }
 
-    /// Whether IPVS mode left anything: kube-ipvs0, a virtual server, or its ipsets.
+    /// Whether IPVS mode left anything: kube-ipvs0, or one of its ipsets. Virtual servers alone
+    /// are no sign (kube-vip, keepalived and others make them too).
     func hasIPVSState() async -> Bool {
         if await DummyInterface(runner: runner).exists() { return true }
-        if let ipvs, IPFamily.allCases.contains(where: { !((try? ipvs.virtualServers($0)) ?? []).isEmpty }) { return true }
         guard let list = try? await runner.run("ipset", ["list", "-n"]), list.succeeded else { return false }
         let ours = Set(IPFamily.allCases.flatMap { family in IPVSIPSet.all.map { $0.name(for: family) } })
         return list.stdout.split(separator: "\n").contains { ours.contains(String($0)) }

@@ -54,6 +54,7 @@ public struct ManifestFollower: Sendable {
         let clock = ContinuousClock()
         var first: ProxierInputs?
         var lastNotReady = ""
+        var notReadyRetry: ContinuousClock.Instant?
         while first == nil {
             do { first = try inputs() } catch let notReady as ManifestNotReady {
                 // Nothing programmed yet by us (or a previous run's rules): wait for a usable picture.
@@ -96,7 +97,7 @@ public struct ManifestFollower: Sendable {
                 }
             }
             if now - lastFull >= fullSyncPeriod { await proxier.forceFullSync(); pending = true }
-            let due = pending || lastSync.map { now - $0 >= maxSync } ?? true
+            let due = (pending || lastSync.map { now - $0 >= maxSync } ?? true) && notReadyRetry.map { now >= $0 } ?? true
             if due && lastSync.map({ now - $0 >= minSync }) ?? true {
                 seen = fingerprint
                 pending = false
@@ -105,6 +106,7 @@ public struct ManifestFollower: Sendable {
                 do {
                     let (inputs, manifests) = try load()
                     lastNotReady = ""
+                    notReadyRetry = nil
                     let outcome = await proxier.sync(inputs.state)
                     if outcome.full && outcome.succeeded { lastFull = now }
                     if outcome.succeeded {
@@ -116,7 +118,11 @@ public struct ManifestFollower: Sendable {
                     metrics?.synced(outcome, report: await proxier.report())
                 } catch let notReady as ManifestNotReady {
                     // Empty, half-written or holding no object: keep the rules, read again shortly.
-                    if notReady.description != lastNotReady { logger.warning("keeping the rules in place: \(notReady)") }
+                    // A file still being written is read again at the next poll; one that stays
+                    // not ready, once a second.
+                    let again = notReady.description == lastNotReady
+                    if !again { logger.warning("keeping the rules in place: \(notReady)") }
+                    notReadyRetry = again ? now + .seconds(1) : nil
                     lastNotReady = notReady.description
                     pending = true
                     lastSync = previousSync

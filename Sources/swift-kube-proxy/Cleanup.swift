@@ -14,7 +14,7 @@ struct Cleanup: AsyncParsableCommand {
         let runner = SubprocessCommandRunner()
         let backends: [IPTablesBackend] = backend == "all" ? IPTablesBackend.allCases : [IPTablesBackend(rawValue: backend)].compactMap { $0 }
         guard !backends.isEmpty else { throw ValidationError("--iptables-backend: must be legacy, nft or all") }
-        let removals = await Leftovers(runner: runner, ipvs: try? IPVSKernel(transport: try NetlinkSocket())).removeAll(backends: backends)
+        let removals = await Leftovers(runner: runner) { try? IPVSKernel(transport: try NetlinkSocket()) }.removeAll(backends: backends)
         for removal in removals { print(removal.error == nil ? removal.description : "cleanup failed: \(removal)") }
         let failed = removals.contains { $0.error != nil }
         if failed { throw ExitCode(1) }

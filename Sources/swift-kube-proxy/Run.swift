@@ -71,7 +71,7 @@ struct Run: AsyncParsableCommand {
 
         // Other modes' leftovers go before the first sync (a mode switch must not leave the old
         // dataplane answering); a restart in the same mode touches nothing.
-        let leftovers = Leftovers(runner: runner, ipvs: ipvs ?? (try? IPVSKernel(transport: try NetlinkSocket())))
+        let leftovers = Leftovers(runner: runner) { ipvs ?? (try? IPVSKernel(transport: try NetlinkSocket())) }
         for removal in await leftovers.removeOthers(mode: mode, backend: backend) {
             if let error = removal.error { logger.warning("cannot remove another mode's leftovers", metadata: ["what": "\(removal.what)", "error": "\(error)"]) }
             else { logger.info("removed another mode's leftovers", metadata: ["what": "\(removal.what)"]) }

@@ -52,6 +52,27 @@ struct IntegrityTests {
         #expect(await proxier.checkIntegrity())
     }
 
+    @Test("iptables: kubelet's KUBE-FIREWALL counts only when the payload writes it (no localhost NodePorts: it is not ours)")
+    func kubeletFirewall() async throws {
+        var options = Self.options
+        options.localhostNodePorts = false
+        let kernel = FakeIPTables()
+        let proxier = IPTablesProxier(iptables: kernel, options: options)
+        try await kernel.ensureChain(table: "filter", chain: "KUBE-FIREWALL")
+        try kernel.appendRule(table: "filter", line: "-A KUBE-FIREWALL -m comment --comment \"block incoming localnet connections\" -j DROP")
+        #expect(await proxier.sync(Self.state).succeeded)
+        #expect(await proxier.checkIntegrity(), "kubelet's rule is not counted as ours")
+    }
+
+    @Test("iptables: stale Service chains not yet scanned for are not the plan's")
+    func staleChainsIgnored() async throws {
+        let kernel = FakeIPTables()
+        let proxier = IPTablesProxier(iptables: kernel, options: Self.options)
+        #expect(await proxier.sync(Self.state).succeeded)
+        try await kernel.restore("*nat\n:KUBE-SVC-STALESTALESTALE - [0:0]\n-A KUBE-SVC-STALESTALESTALE -j RETURN\nCOMMIT\n")
+        #expect(await proxier.checkIntegrity())
+    }
+
     @Test("iptables: partial syncs keep the check exact")
     func iptablesAfterPartials() async throws {
         let proxier = IPTablesProxier(iptables: FakeIPTables(), options: Self.options)

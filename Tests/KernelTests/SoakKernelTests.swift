@@ -6,7 +6,8 @@ import Testing
 /// while a prober keeps connecting (TCP and UDP) to every probed Service, all of which always have
 /// a ready endpoint on a pod that never dies, so every failed connection is the proxy's. Faults on a
 /// schedule: watch streams dropped mid-event, 410 Gone, the API server refusing everything for
-/// 10 s (15% of a short run), kill -9 and a restart, an external flush. At the end `verify` finds no drift.
+/// 10 s (15% of a short run), kill -9 and a restart, an external flush (its failures are a class of
+/// their own until traffic is back, at most 15 s). At the end `verify` finds no drift.
 /// `SKP_SOAK_SECONDS` (default 40 in `make test`; `make soak`: 600) and `SKP_SOAK_RATE` (changes
 /// per second, default 20) size it; the report goes to the test log and `soak-<mode>.txt`.
 @Suite("Kernel: soak under churn and faults", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
@@ -128,7 +129,7 @@ struct SoakKernelTests {
         let refusal = min(10, 0.15 * Self.seconds)
         let faults: [(at: Double, name: String)] = [(0.1, "watch dropped mid-event"), (0.2, "410 Gone"), (0.3, "API server refusing"),
                                                     (0.55, "kill -9 and restart"), (0.8, "external flush")]
-        var nextFault = 0, apiBackAt: ContinuousClock.Instant?, flushUntil: ContinuousClock.Instant?, rssRestart = 0
+        var nextFault = 0, apiBackAt: ContinuousClock.Instant?, flushAt: ContinuousClock.Instant?, repairedAfter: Duration?, rssRestart = 0
         var tally = Tally()
         var round = 0
         while clock.now < end {
@@ -144,17 +145,18 @@ struct SoakKernelTests {
                     rssRestart = lab.proxyRSS ?? 0
                 default:
                     _ = lab.inNamespace("node", mode == "nftables" ? "nft flush table ip kube-proxy" : "\(mode) -t nat -F")
-                    flushUntil = clock.now + .seconds(5)   // 2 syncPeriods and a sync
+                    flushAt = clock.now   // its class lasts until traffic is back (at most 15 s)
                 }
                 nextFault += 1
             }
             if let back = apiBackAt, clock.now >= back { server.setTokens(nil); apiBackAt = nil }
-            let during = flushUntil.map { clock.now < $0 ? "external flush" : nil } ?? nil
+            let during = flushAt.flatMap { at in repairedAfter == nil && clock.now < at + .seconds(15) ? "external flush" : nil }
             let i = round % (Self.tcpServices + Self.udpServices)
             let udp = i >= Self.tcpServices
             let (service, ip, port) = udp ? ("soak-u\(i - Self.tcpServices)", "198.18.11.\(20 + i - Self.tcpServices)", 53) : ("soak-t\(i)", "198.18.11.\(i)", 80)
             for outcome in lab.probe(from: "client", dst: ip, port: port, count: 2, udp: udp, timeout: 1000) {
                 tally.record(outcome, service: service, during: during)
+                if during != nil, Self.pods.values.contains(outcome), let at = flushAt { repairedAfter = clock.now - at }
             }
             round += 1
         }
@@ -170,6 +172,7 @@ struct SoakKernelTests {
         let report = """
             soak \(mode): \(Int(Self.seconds)) s, \(changes) changes (\(Self.rate)/s), \(tally.tried) connections tried, \
             \(tally.unexpected) unexpected failures; failures by class: \(tally.failures.isEmpty ? "none" : "\(tally.failures)"); \
+            the external flush repaired after \(repairedAfter.map { "\($0)" } ?? "?"); \
             syncs after the restart: \(syncs); network programming \(Self.quantiles(metrics)); RSS \(rssStart) KiB after the first sync, \
             \(rssRestart) KiB after the restart's, \(rssEnd) KiB at the end; \
             verify: \(verify.output.split(separator: "\n").last ?? "")

@@ -18,7 +18,7 @@ build:
 test: deps build
 	$(SWIFT) test --no-parallel
 
-# The soak (also in make test, 40 s per mode): churn and faults for SKP_SOAK_SECONDS per mode
+# The soak: churn and faults for SKP_SOAK_SECONDS per mode
 # (default 600), each mode's report in soak-<mode>.txt.
 soak: deps build
 	SKP_SOAK_SECONDS=$${SKP_SOAK_SECONDS:-600} $(SWIFT) test --no-parallel --filter SoakKernelTests

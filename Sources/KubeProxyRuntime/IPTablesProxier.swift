@@ -24,11 +24,11 @@ public actor IPTablesProxier {
     public private(set) var metrics = IPTablesProxierMetrics()
     private var lastCleanup: ContinuousClock.Instant?
     private var lastAppliedPlan: IPTablesSyncPlan?
-    /// The kernel's entry counts of nat and filter right after the last successful sync, when
-    /// ``tableEntries`` can read them (iptables-legacy in this process's namespace), and whether
-    /// they moved between two of our syncs (someone else wrote: the next check reads the rules).
-    private var entriesAfterSync: [String: Int]?
-    private var changedOutside = false
+    /// The kernel's entry counts of nat and filter when an integrity check last read the rules and
+    /// found them whole, when ``tableEntries`` can read them (iptables-legacy in this process's
+    /// namespace); nil after each of our syncs. Counts taken right after a restore could include an
+    /// outside flush that landed in between, so only a check's bracketed read sets them.
+    private var verifiedEntries: [String: Int]?
     /// Reads a table's entry count cheaply (``XTablesInfo``); nil where that is not possible.
     let tableEntries: (@Sendable (String) -> Int?)?
 
@@ -56,7 +56,6 @@ public actor IPTablesProxier {
         // Topology hints depend on the node's labels: a label change rewrites everything, as upstream.
         let full = needFullSync || lastApplied == nil || lastApplied?.nodeLabels != state.nodeLabels
         let scope: IPTablesCompiler.Scope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
-        if let before = entryCounts(), let after = entriesAfterSync, before != after { changedOutside = true }
         do {
             if full { try await ensureBaseChains(family: state.family) }
             // Stale chains: a full sync asks the kernel (a previous process may have left some);
@@ -86,8 +85,7 @@ public actor IPTablesProxier {
             lastApplied = state
             lastAppliedPlan = plan
             needFullSync = false
-            entriesAfterSync = entryCounts()
-            if full { changedOutside = false }
+            verifiedEntries = nil
             let elapsed = clock.now - start
             metrics.observe(elapsed, full: full)
             logger.info("sync done", metadata: [
@@ -118,21 +116,23 @@ public actor IPTablesProxier {
             return false
         }
         guard let plan = lastAppliedPlan, !needFullSync, let family = lastApplied?.family else { return true }
-        // Entry counts as our last sync left them, and no outside change since: nothing was added
-        // or removed, so the rules are not read.
-        if !changedOutside, let after = entriesAfterSync, entryCounts() == after { return true }
+        // Entry counts as the last check that read the rules found them: nothing was added or
+        // removed since, so the rules are not read again.
+        let before = entryCounts()
+        if let before, before == verifiedEntries { return true }
         do {
             let nat = try await iptables.save(table: "nat"), filter = try await iptables.save(table: "filter")
             let problems = IPTablesIntegrity.problems(nat: nat, filter: filter, plan: plan, jumps: Self.jumpRules(family: family, options: compiler.options))
             guard problems.isEmpty else {
                 needFullSync = true
+                verifiedEntries = nil
                 logger.warning("our rules were changed from outside; the next sync is full", metadata: [
                     "problems": "\(problems.count)", "first": "\(problems.prefix(5).joined(separator: "; "))",
                 ])
                 return false
             }
-            changedOutside = false
-            entriesAfterSync = entryCounts()
+            // Counts unchanged across the read: the rules read are the rules these counts describe.
+            verifiedEntries = before != nil && entryCounts() == before ? before : nil
             return true
         } catch {
             needFullSync = true

@@ -68,10 +68,11 @@ final class Lab: @unchecked Sendable {
     }
 
     /// Starts `run --config examples/config.yaml <flags>` in the node namespace and waits for the first sync.
-    func startProxy(flags: String) throws {
+    /// `path`, when given, goes before `PATH` (wrapped tools).
+    func startProxy(flags: String, path: String? = nil) throws {
         let log = directory.appendingPathComponent("proxy.log")
         try? FileManager.default.removeItem(at: log)   // a restart must not find the last run's "sync done"
-        let command = "exec ip netns exec \(prefix)node '\(Self.binary)' run --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)'"
+        let command = "exec \(path.map { "env PATH='\($0)':\"$PATH\" " } ?? "")ip netns exec \(prefix)node '\(Self.binary)' run --config '\(Self.root.appendingPathComponent("examples/config.yaml").path)'"
             + " \(flags) >'\(log.path)' 2>&1 </dev/null"
         guard let pid = Self.spawn(["/bin/bash", "-c", command]) else { throw LabError(message: "cannot start the proxy") }
         proxy = pid

@@ -7,12 +7,12 @@ import Testing
 /// a ready endpoint on a pod that never dies, so every failed connection is the proxy's. Faults on a
 /// schedule: watch streams dropped mid-event, 410 Gone, the API server refusing everything for
 /// 10 s (15% of a short run), kill -9 and a restart, an external flush (its failures are a class of
-/// their own until traffic is back, at most 15 s). At the end `verify` finds no drift.
-/// `SKP_SOAK_SECONDS` (`make soak`: 600; only run when set: a CI run once found verify's drift
-/// after the external flush, being investigated) and `SKP_SOAK_RATE` (changes
-/// per second, default 20) size it; the report goes to the test log and `soak-<mode>.txt`.
-@Suite("Kernel: soak under churn and faults", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"),
-       .enabled(if: ProcessInfo.processInfo.environment["SKP_SOAK_SECONDS"] != nil, "make soak runs it (SKP_SOAK_SECONDS)"))
+/// their own until traffic is back, at most 15 s), and in iptables mode a failing and a hanging
+/// (5 s) `iptables-restore` (wrapped on the proxy's `PATH`; nftables mode writes over netlink).
+/// At the end `verify` finds no drift. `SKP_SOAK_SECONDS` (default 40; `make soak`: 600) and
+/// `SKP_SOAK_RATE` (changes per second, default 20) size it; the report goes to the test log and
+/// `soak-<mode>.txt`.
+@Suite("Kernel: soak under churn and faults", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
 struct SoakKernelTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seconds = Double(environment["SKP_SOAK_SECONDS"] ?? "40") ?? 40
@@ -96,7 +96,6 @@ struct SoakKernelTests {
         let node: [String: Any] = ["apiVersion": "v1", "kind": "Node", "metadata": ["name": "lab-node"],
                                    "status": ["addresses": [["type": "InternalIP", "address": "198.18.2.1"]]]]
         server.apply("/api/v1/nodes", node)
-        var random = RandomCluster.Generator(seed: 2026)
         for i in 0..<Self.tcpServices {
             let ports: [[String: Any]] = [["name": "http", "port": 80, "protocol": "TCP"]]
             server.apply(Self.servicesPath, Self.service("soak-t\(i)", ip: "198.18.11.\(i)", ports: ports))
@@ -111,7 +110,8 @@ struct SoakKernelTests {
         let modeFlags = mode == "nftables" ? "--proxy-mode nftables" : "--proxy-mode iptables --iptables-backend \(mode.dropFirst("iptables-".count))"
         let flags = "--kubeconfig '\(kubeconfig)' \(modeFlags) --iptables-min-sync-period 100ms --iptables-sync-period 2s"
             + " --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 198.18.2.1:10256"
-        try lab.startProxy(flags: flags)
+        let faultBin = try Self.restoreWrappers(in: lab.directory)
+        try lab.startProxy(flags: flags, path: faultBin.path)
         let rssStart = lab.proxyRSS ?? 0
 
         // Churn runs on its own task at the configured rate until the end.
@@ -130,8 +130,9 @@ struct SoakKernelTests {
         // The API server refuses for 10 s (less in a short soak), over before the restart.
         let refusal = min(10, 0.15 * Self.seconds)
         let faults: [(at: Double, name: String)] = [(0.1, "watch dropped mid-event"), (0.2, "410 Gone"), (0.3, "API server refusing"),
-                                                    (0.55, "kill -9 and restart"), (0.8, "external flush")]
-        var nextFault = 0, apiBackAt: ContinuousClock.Instant?, flushAt: ContinuousClock.Instant?, repairedAfter: Duration?, rssRestart = 0
+                                                    (0.55, "kill -9 and restart"), (0.65, "failing restore"), (0.7, "hanging restore"),
+                                                    (0.8, "external flush")].filter { mode != "nftables" || !$0.name.hasSuffix("restore") }
+        var nextFault = 0, apiBackAt: ContinuousClock.Instant?, hangEndsAt: ContinuousClock.Instant?, flushAt: ContinuousClock.Instant?, repairedAfter: Duration?, rssRestart = 0
         var tally = Tally()
         var round = 0
         while clock.now < end {
@@ -143,8 +144,12 @@ struct SoakKernelTests {
                 case "API server refusing": server.setTokens(["nobody"]); server.dropWatches(); apiBackAt = clock.now + .seconds(refusal)
                 case "kill -9 and restart":
                     lab.killProxy()
-                    try lab.startProxy(flags: flags)
+                    try lab.startProxy(flags: flags, path: faultBin.path)
                     rssRestart = lab.proxyRSS ?? 0
+                case "failing restore": _ = FileManager.default.createFile(atPath: faultBin.appendingPathComponent("fail").path, contents: nil)
+                case "hanging restore":
+                    _ = FileManager.default.createFile(atPath: faultBin.appendingPathComponent("hang").path, contents: nil)
+                    hangEndsAt = clock.now + .seconds(5)
                 default:
                     _ = lab.inNamespace("node", mode == "nftables" ? "nft flush table ip kube-proxy" : "\(mode) -t nat -F")
                     flushAt = clock.now   // its class lasts until traffic is back (at most 15 s)
@@ -152,6 +157,7 @@ struct SoakKernelTests {
                 nextFault += 1
             }
             if let back = apiBackAt, clock.now >= back { server.setTokens(nil); apiBackAt = nil }
+            if let ends = hangEndsAt, clock.now >= ends { try? FileManager.default.removeItem(at: faultBin.appendingPathComponent("hang")); hangEndsAt = nil }
             let during = flushAt.flatMap { at in repairedAfter == nil && clock.now < at + .seconds(15) ? "external flush" : nil }
             let i = round % (Self.tcpServices + Self.udpServices)
             let udp = i >= Self.tcpServices
@@ -171,10 +177,12 @@ struct SoakKernelTests {
         let verify = lab.inNamespace("node", "'\(Lab.binary)' verify --config '\(Lab.root.appendingPathComponent("examples/config.yaml").path)' --kubeconfig '\(kubeconfig)' \(modeFlags)")
         let metrics = lab.inNamespace("node", "curl -s http://127.0.0.1:10249/metrics").output
         let syncs = lab.proxyLog.components(separatedBy: "sync done").count - 1
+        let restoreFaults = (try? String(contentsOf: faultBin.appendingPathComponent("injected"), encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
         let report = """
             soak \(mode): \(Int(Self.seconds)) s, \(changes) changes (\(Self.rate)/s), \(tally.tried) connections tried, \
             \(tally.unexpected) unexpected failures; failures by class: \(tally.failures.isEmpty ? "none" : "\(tally.failures)"); \
             the external flush repaired after \(repairedAfter.map { "\($0)" } ?? "?"); \
+            restore faults injected: \(restoreFaults.isEmpty ? "none" : restoreFaults.joined(separator: ", ")); \
             syncs after the restart: \(syncs); network programming \(Self.quantiles(metrics)); RSS \(rssStart) KiB after the first sync, \
             \(rssRestart) KiB after the restart's, \(rssEnd) KiB at the end; \
             verify: \(verify.output.split(separator: "\n").last ?? "")
@@ -184,8 +192,35 @@ struct SoakKernelTests {
         #expect(tally.unexpected == 0, "\(report); first failures: \(tally.samples)")
         #expect(tally.tried > 100)
         #expect(verify.status == 0, "\(verify.output)")
+        #expect(repairedAfter != nil, "traffic came back after the external flush")
+        if mode != "nftables" { #expect(Set(restoreFaults) == ["failed", "hung"], "both restore faults met a sync") }
         #expect(rssEnd <= max(rssStart, rssRestart) * 11 / 10, "RSS grows by at most 10%: \(rssStart), \(rssRestart) -> \(rssEnd) KiB")
         #expect(lab.stopProxy() == 0)
+    }
+
+    /// `iptables-{legacy,nft}-restore` wrappers in `directory/fault-bin`: a file `fail` there makes
+    /// the next restore fail (once), a file `hang` makes restores wait while it exists (at most
+    /// 10 s); each fault met is appended to `injected`.
+    static func restoreWrappers(in directory: URL) throws -> URL {
+        let bin = directory.appendingPathComponent("fault-bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for tool in ["iptables-legacy-restore", "iptables-nft-restore"] {
+            let real = Lab.shell("command -v \(tool)").output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let script = """
+                #!/bin/bash
+                dir='\(bin.path)'
+                if rm "$dir/fail" 2>/dev/null; then echo failed >>"$dir/injected"; cat >/dev/null; echo "injected failure" >&2; exit 1; fi
+                if [ -e "$dir/hang" ]; then
+                  echo hung >>"$dir/injected"
+                  for _ in $(seq 100); do [ -e "$dir/hang" ] || break; sleep 0.1; done
+                fi
+                exec '\(real)' "$@"
+                """
+            let path = bin.appendingPathComponent(tool).path
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
+        return bin
     }
 
     /// p50 and p99 of `kubeproxy_network_programming_duration_seconds`, as bucket bounds.

@@ -67,14 +67,20 @@ struct TamperKernelTests {
         #expect(drift.status == 1 && drift.output.contains("map no-endpoint-services: differs") && drift.output.contains("drift: 1 difference in"), "\(drift.output)")
     }
 
-    /// Counts `iptables-*-save` calls on the way to `base`.
+    /// Counts `iptables-*-save` calls on the way to `base`; can flush nat from outside right after
+    /// the next restore, before the proxier reads anything back.
     final class CountingRunner: CommandRunner {
         let base: any CommandRunner
         let saves = Mutex(0)
+        let flushAfterNextRestore = Mutex(false)
         init(base: any CommandRunner) { self.base = base }
         func run(_ executable: String, _ arguments: [String], stdin: String?) async throws -> CommandResult {
             if executable.hasSuffix("-save") { saves.withLock { $0 += 1 } }
-            return try await base.run(executable, arguments, stdin: stdin)
+            let result = try await base.run(executable, arguments, stdin: stdin)
+            if executable.hasSuffix("-restore"), flushAfterNextRestore.withLock({ let flush = $0; $0 = false; return flush }) {
+                _ = try await base.run("iptables-legacy", ["-t", "nat", "-F"], stdin: nil)
+            }
+            return result
         }
     }
 
@@ -93,15 +99,23 @@ struct TamperKernelTests {
         var state = SyntheticCluster.state(services: 10, endpoints: 2)
         #expect(await proxier.sync(state).succeeded)
         #expect(try NetworkNamespace.run(in: name) { XTablesInfo.entries(table: "nat", family: .ipv4) } ?? 0 > 60)
+        #expect(await proxier.checkIntegrity(), "the first check after a sync reads the rules")
         let saves = runner.saves.withLock { $0 }
         #expect(await proxier.checkIntegrity())
-        #expect(runner.saves.withLock { $0 } == saves, "untouched: no iptables-save")
+        #expect(runner.saves.withLock { $0 } == saves, "untouched since that check: no iptables-save")
         // A chain flushed from outside, then a partial sync of another Service: still found.
         _ = Lab.shell("ip netns exec \(name) bash -c 'iptables-legacy -t nat -F $(iptables-legacy-save -t nat | grep \"^:KUBE-SVC-\" | head -1 | cut -d\" \" -f1 | tr -d :)'")
         state = SyntheticCluster.changingOneEndpoint(state, index: 7)
         #expect(await proxier.sync(state).succeeded)
         #expect(await proxier.checkIntegrity() == false)
         #expect(runner.saves.withLock { $0 } > saves, "the rules were read")
+        #expect(await proxier.sync(state).full)
+        #expect(await proxier.checkIntegrity())
+        // A flush landing between our restore and anything read afterwards (the soak found it).
+        runner.flushAfterNextRestore.withLock { $0 = true }
+        state = SyntheticCluster.changingOneEndpoint(state, index: 3)
+        #expect(await proxier.sync(state).succeeded)
+        #expect(await proxier.checkIntegrity() == false, "the flush is found")
         #expect(await proxier.sync(state).full)
         #expect(await proxier.checkIntegrity())
     }

@@ -38,13 +38,22 @@ public final class APISource: ManifestProvider {
     /// its first sync, so that it never programs an empty cluster over a full one).
     public var hasSynced: Bool { services.hasSynced && endpointSlices.hasSynced && nodes.hasSynced && serviceCIDRs.hasSynced }
 
-    /// Waits until ``hasSynced``.
-    public func waitUntilSynced(poll: Duration = .milliseconds(20)) async throws {
-        while !hasSynced { try await Task.sleep(for: poll) }
+    /// Waits until ``hasSynced`` (woken by the informers' changes; a list that finds nothing is one).
+    public func waitUntilSynced() async throws {
+        let synced = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let watch = try self.watch { synced.continuation.yield() }
+        defer { watch.cancel() }
+        var changes = synced.stream.makeAsyncIterator()
+        while !hasSynced {
+            try Task.checkCancellation()
+            await withTaskCancellationHandler { _ = await changes.next() } onCancel: { synced.continuation.finish() }
+        }
     }
 
     public var description: String { "API server \(client.config.server)" }
     public func fingerprint() -> [String] { [String(box.value)] }
+
+    public func watch(_ onChange: @escaping @Sendable () -> Void) throws -> any ManifestWatch { box.observe(onChange) }
 
     public func load() throws -> Manifests {
         var manifests = Manifests()
@@ -56,9 +65,29 @@ public final class APISource: ManifestProvider {
     }
 }
 
-/// A counter bumped by every informer change.
+/// A counter bumped by every informer change, which calls its observers.
 final class GenerationBox: Sendable {
     private let count = Mutex(0)
-    func bump() { count.withLock { $0 += 1 } }
+    private let observers = Mutex<[Int: @Sendable () -> Void]>([:])
+    private let nextObserver = Atomic(0)
+
+    func bump() {
+        count.withLock { $0 += 1 }
+        for observer in observers.withLock({ Array($0.values) }) { observer() }
+    }
+
     var value: Int { count.withLock { $0 } }
+
+    func observe(_ onChange: @escaping @Sendable () -> Void) -> Observation {
+        let id = nextObserver.add(1, ordering: .relaxed).newValue
+        observers.withLock { $0[id] = onChange }
+        return Observation(box: self, id: id)
+    }
+
+    /// One observer's registration.
+    struct Observation: ManifestWatch {
+        let box: GenerationBox
+        let id: Int
+        func cancel() { _ = box.observers.withLock { $0.removeValue(forKey: id) } }
+    }
 }

@@ -19,8 +19,6 @@ public struct ManifestFollower: Sendable {
     let memo = ConversionMemo()
     /// Upstream's FullSyncPeriod: a full resync at least this often.
     public var fullSyncPeriod: Duration = .seconds(3600)
-    /// How often the source is checked for changes.
-    public var pollInterval: Duration = .milliseconds(100)
     /// Told of queued changes and finished syncs (`/healthz`), when set.
     public var health: ProxierHealth?
     /// Told of every sync (`/metrics`), when set.
@@ -49,18 +47,22 @@ public struct ManifestFollower: Sendable {
         return (inputs, manifests)
     }
 
-    /// Runs until the task is cancelled; the rules stay in place afterwards.
+    /// Runs until the task is cancelled; the rules stay in place afterwards. Change-driven: it
+    /// sleeps until the source signals a change or ``SyncSchedule`` has something due.
     public func run() async throws {
         let clock = ContinuousClock()
+        let signal = ChangeSignal()
+        let watch = try source.watch { signal.notify() }
+        defer { watch.cancel() }
         var first: ProxierInputs?
         var lastNotReady = ""
-        var notReadyRetry: ContinuousClock.Instant?
         while first == nil {
+            try Task.checkCancellation()
             do { first = try inputs() } catch let notReady as ManifestNotReady {
                 // Nothing programmed yet by us (or a previous run's rules): wait for a usable picture.
                 if notReady.description != lastNotReady { logger.warning("waiting for the manifests: \(notReady)") }
                 lastNotReady = notReady.description
-                try await Task.sleep(for: pollInterval)
+                await signal.wait(until: clock.now + .seconds(1), clock: clock)
             }
         }
         guard let first else { return }
@@ -74,41 +76,36 @@ public struct ManifestFollower: Sendable {
             "node": "\(first.node.name)", "family": "\(first.state.family.rawValue)", "source": "\(source.description)",
             "minSyncPeriod": "\(config.resolvedMinSyncPeriod)", "syncPeriod": "\(config.resolvedSyncPeriod)",
         ])
-        let minSync = config.resolvedMinSyncPeriod.duration
-        let maxSync = config.resolvedSyncPeriod.duration
-        var lastSync: ContinuousClock.Instant?
-        var lastFull = clock.now
-        var lastCanaryCheck = clock.now
+        var schedule = SyncSchedule(minSyncPeriod: config.resolvedMinSyncPeriod.duration, syncPeriod: config.resolvedSyncPeriod.duration,
+                                    fullSyncPeriod: fullSyncPeriod, start: clock.now)
         var seen: [String] = []
-        var pending = true
         while !Task.isCancelled {
-            let fingerprint = source.fingerprint()
-            if fingerprint != seen && !pending {
-                pending = true
-                health?.queued()
-                metrics?.queued()
-            }
             let now = clock.now
-            if now - lastCanaryCheck >= maxSync {
-                lastCanaryCheck = now
-                if !(await proxier.checkIntegrity()) {
-                    logger.warning("the integrity check failed (our rules were changed from outside); resyncing in full")
-                    pending = true
-                }
-            }
-            if now - lastFull >= fullSyncPeriod { await proxier.forceFullSync(); pending = true }
-            let due = (pending || lastSync.map { now - $0 >= maxSync } ?? true) && notReadyRetry.map { now >= $0 } ?? true
-            if due && lastSync.map({ now - $0 >= minSync }) ?? true {
+            switch schedule.next(now: now) {
+            case .wait(let deadline):
+                guard await signal.wait(until: deadline, clock: clock) else { continue }
+                // The fingerprint says whether the objects really moved (a watched directory's other files do not count).
+                let fingerprint = source.fingerprint()
+                guard fingerprint != seen else { continue }
                 seen = fingerprint
-                pending = false
-                let previousSync = lastSync
-                lastSync = now
+                if !schedule.pending {
+                    health?.queued()
+                    metrics?.queued()
+                }
+                schedule.changed()
+            case .checkIntegrity:
+                let intact = await proxier.checkIntegrity()
+                if !intact { logger.warning("the integrity check failed (our rules were changed from outside); resyncing in full") }
+                schedule.checked(at: now, intact: intact)
+            case .sync(let forceFull):
+                if forceFull { await proxier.forceFullSync() }
                 do {
+                    let fingerprint = source.fingerprint()
                     let (inputs, manifests) = try load()
+                    seen = fingerprint
                     lastNotReady = ""
-                    notReadyRetry = nil
                     let outcome = await proxier.sync(inputs.state)
-                    if outcome.full && outcome.succeeded { lastFull = now }
+                    schedule.synced(at: now, full: outcome.full)
                     if outcome.succeeded {
                         health?.updated()
                         health?.setNodeEligible(manifests.nodes.first { $0.metadata.name == inputs.node.name }?.metadata.deletionTimestamp == nil)
@@ -117,21 +114,17 @@ public struct ManifestFollower: Sendable {
                     }
                     metrics?.synced(outcome, report: await proxier.report())
                 } catch let notReady as ManifestNotReady {
-                    // Empty, half-written or holding no object: keep the rules, read again shortly.
-                    // A file still being written is read again at the next poll; one that stays
-                    // not ready, once a second.
-                    let again = notReady.description == lastNotReady
-                    if !again { logger.warning("keeping the rules in place: \(notReady)") }
-                    notReadyRetry = again ? now + .seconds(1) : nil
+                    // Empty, half-written or holding no object: keep the rules. The writer's next
+                    // event brings it back; one that stays not ready is read again once a second.
+                    if notReady.description != lastNotReady { logger.warning("keeping the rules in place: \(notReady)") }
                     lastNotReady = notReady.description
-                    pending = true
-                    lastSync = previousSync
+                    schedule.notReady(retryAt: now + .seconds(1))
                 } catch {
                     // The files could not be read at all: keep what is programmed and try again.
                     logger.error("cannot read manifests; keeping the rules in place", metadata: ["error": "\(error)"])
+                    schedule.synced(at: now, full: false)
                 }
             }
-            try? await Task.sleep(for: pollInterval)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeProxyKernel
 import KubeProxyModel
 import Synchronization
 
@@ -25,6 +26,17 @@ public final class ManifestSource: ManifestProvider {
             guard stat(path, &info) == 0 else { return "\(path):missing" }
             return "\(path):\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
         }
+    }
+
+    /// Follows the files with inotify (``FileWatcher``): a write, a rename into place or a
+    /// ConfigMap's link swap calls `onChange` at once.
+    public func watch(_ onChange: @escaping @Sendable () -> Void) throws -> any ManifestWatch {
+        FileWatch(watcher: try FileWatcher(paths: paths, onChange: onChange))
+    }
+
+    struct FileWatch: ManifestWatch {
+        let watcher: FileWatcher
+        func cancel() { watcher.stop() }
     }
 
     /// Reads every file; decodes them when two consecutive reads agree.

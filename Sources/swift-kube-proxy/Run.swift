@@ -101,7 +101,6 @@ struct Run: AsyncParsableCommand {
         follower.health = health
         follower.metrics = metrics
         follower.serviceHealth = ServiceHealthServers(health: health, logger: logger)
-        if apiSource != nil { follower.pollInterval = .milliseconds(10) }
         services.append(DaemonService("proxier") { [follower] in
             if let apiSource {
                 logger.info("waiting for the first list of Services, EndpointSlices and Node", metadata: ["source": "\(apiSource.description)", "node": "\(nodeName)"])

@@ -69,4 +69,53 @@ struct ManifestSourceTests {
         #expect(rename(next.path, data.path) == 0)
         #expect(source.fingerprint() != before)
     }
+
+    /// Counts `onChange` calls and lets a test wait for the next one.
+    final class Calls: Sendable {
+        let signal = ChangeSignal()
+        func wait(milliseconds: Int = 5000) async -> Bool {
+            let clock = ContinuousClock()
+            return await signal.wait(until: clock.now + .milliseconds(milliseconds), clock: clock)
+        }
+        /// Consumes the stragglers of the last change (a rename is several events).
+        func settle() async { while await wait(milliseconds: 200) {} }
+    }
+
+    @Test("inotify: a rename into place, an in-place write and a ConfigMap link swap each call onChange at once; stop ends the calls")
+    func watch() async throws {
+        let fm = FileManager.default
+        let one = directory.appendingPathComponent("..2026_01"), two = directory.appendingPathComponent("..2026_02")
+        for dir in [one, two] {
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+            try Self.service.write(to: dir.appendingPathComponent("cluster.yaml"), atomically: false, encoding: .utf8)
+        }
+        let data = directory.appendingPathComponent("..data")
+        try fm.createSymbolicLink(atPath: data.path, withDestinationPath: "..2026_01")
+        let link = directory.appendingPathComponent("cluster.yaml").path
+        try fm.createSymbolicLink(atPath: link, withDestinationPath: "..data/cluster.yaml")
+        let plain = try write(Self.service, to: "plain.yaml")
+        let calls = Calls()
+        let watch = try ManifestSource(paths: [link, plain]).watch { calls.signal.notify() }
+        #expect(await calls.wait(milliseconds: 300) == false, "nothing changed: no call")
+
+        try Self.service.write(toFile: plain, atomically: true, encoding: .utf8)   // a rename into place
+        #expect(await calls.wait(), "rename")
+        await calls.settle()
+        try (Self.service + "\n").write(toFile: plain, atomically: false, encoding: .utf8)
+        #expect(await calls.wait(), "in-place write")
+        await calls.settle()
+        let next = directory.appendingPathComponent("..data_tmp")
+        try fm.createSymbolicLink(atPath: next.path, withDestinationPath: "..2026_02")
+        #expect(rename(next.path, data.path) == 0)
+        #expect(await calls.wait(), "link swap")
+        await calls.settle()
+        // The target's own directory is followed too: a write inside the current ..data target.
+        try (Self.service + "\n").write(to: two.appendingPathComponent("cluster.yaml"), atomically: false, encoding: .utf8)
+        #expect(await calls.wait(), "write inside the link's target")
+
+        await calls.settle()
+        watch.cancel()
+        try Self.service.write(toFile: plain, atomically: true, encoding: .utf8)
+        #expect(await calls.wait(milliseconds: 300) == false, "after cancel: no call")
+    }
 }

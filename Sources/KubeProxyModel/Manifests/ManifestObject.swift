@@ -97,10 +97,20 @@ struct ManifestDocument: Decodable {
 }
 
 /// Where a proxier's Kubernetes objects come from (manifest files, an API server): a cheap
-/// fingerprint that changes whenever the objects may have, and the objects themselves.
+/// fingerprint that changes whenever the objects may have, the objects themselves, and a call
+/// whenever they may have changed.
 public protocol ManifestProvider: Sendable {
     /// For logs: the files or the server.
     var description: String { get }
     func fingerprint() -> [String]
     func load() throws -> Manifests
+    /// Calls `onChange` (from any thread) whenever the objects may have changed, until the watch
+    /// is cancelled.
+    func watch(_ onChange: @escaping @Sendable () -> Void) throws -> any ManifestWatch
+}
+
+/// A running ``ManifestProvider/watch(_:)``.
+public protocol ManifestWatch: Sendable {
+    /// Stops the calls.
+    func cancel()
 }

@@ -134,6 +134,7 @@ let package = Package(
             name: "swift-kube-proxy",
             dependencies: [
                 "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "NFTablesRules", "IPVSRules", "Netlink",
+                "KubeProxyTesting",   // `lab partial-sync` draws its changes with RandomCluster
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -81,6 +81,14 @@ tally extip-removed ext --dst 198.18.20.1 --port 80 --timeout 1500
 result extip-vs $(in_ns node ipvsadm -Ln | grep -c "198.18.20.1:80")
 result extip-bound $(in_ns node ip -o addr show dev kube-ipvs0 | grep -c "198.18.20.1/")
 tally web-after client --dst 198.18.10.10 --port 80 --count 30
+
+# verify: the live IPVS table, ipsets, kube-ipvs0 and iptables rules against a fresh sync in a
+# scratch namespace; then a stray virtual server (which no sync of ours removes at once) is drift.
+verify() { in_ns node $B verify --config $X/config.yaml --manifests $RUN/cluster.json --iptables-backend legacy > $RUN/verify.out 2>&1; result "$1" $?; sed "s/^/VM-VERIFY-$1 /" $RUN/verify.out; }
+verify verify-exit
+in_ns node ipvsadm -A -t 198.18.255.254:1 -s rr
+verify verify-stray-exit
+in_ns node ipvsadm -D -t 198.18.255.254:1
 stop_proxy
 
 # A second scheduler, on restart: every virtual server switches to sh (source hashing). Before it,
@@ -99,5 +107,52 @@ sed 's/^/VM-CLEANUP /' $RUN/cleanup.out
 result after-cleanup vs=$(in_ns node ipvsadm -Ln | grep -cE "^(TCP|UDP|SCTP)") \
   link=$(in_ns node ip link show kube-ipvs0 >/dev/null 2>&1 && echo yes || echo no) \
   sets=$(in_ns node ipset list -n | wc -l) chains=$(in_ns node iptables-save | grep -c "KUBE-")
+# The soak (VM_SOAK_SECONDS in /extra/soak-seconds, default 120): a new manifest every 0.5 s
+# (/extra/soak-*.json: four probed Services whose endpoints change but always keep a ready pod,
+# four others created and deleted) while the client connects to the probed Services and dns; a
+# kill -9 and restart at 40%, an external flush (ipvsadm -C, iptables -t nat -F) at 70%: its
+# failures are their own class until traffic is back (at most 15 s). Then verify; RSS in KiB.
+rss() { awk '/VmRSS/ {print $2}' /proc/"$(cat $RUN/proxy.pid)"/status; }
+soak() {
+  local dur; dur=$(cat $X/soak-seconds 2>/dev/null || echo 120)
+  local variants; variants=$(ls $X/soak-*.json | wc -l)
+  publish $X/soak-0.json
+  start_proxy --iptables-sync-period 2s --iptables-min-sync-period 100ms
+  local rss_start; rss_start=$(rss)
+  local start=$SECONDS end=$((SECONDS + dur)) kill_at=$((SECONDS + dur * 4 / 10)) flush_at=$((SECONDS + dur * 7 / 10))
+  ( i=0; while [ $SECONDS -lt $end ]; do i=$((i + 1)); publish $X/soak-$((i % variants)).json; sleep 0.5; done ) &
+  local churn=$! tried=0 failed=0 flush_failed=0 flushed= repaired=- rss_restart=0
+  while [ $SECONDS -lt $end ]; do
+    if [ -n "$kill_at" ] && [ $SECONDS -ge $kill_at ]; then
+      kill_at=; kill -9 "$(cat $RUN/proxy.pid)"; wait "$(cat $RUN/proxy.pid)" 2>/dev/null
+      start_proxy --iptables-sync-period 2s --iptables-min-sync-period 100ms; rss_restart=$(rss)
+    fi
+    if [ -n "$flush_at" ] && [ $SECONDS -ge $flush_at ]; then
+      flush_at=; in_ns node ipvsadm -C; in_ns node iptables-legacy -t nat -F; flushed=$SECONDS
+    fi
+    for target in "198.18.10.50 80" "198.18.10.51 80" "198.18.10.52 80" "198.18.10.53 80" "198.18.10.12 53 --udp"; do
+      set -- $target
+      out=$(in_ns client $B lab probe --each --dst $1 --port $2 ${3:-} --timeout 1000 2>&1 | head -1)
+      tried=$((tried + 1))
+      case "$out" in
+        pod*) if [ -n "$flushed" ] && [ "$repaired" = - ]; then repaired=$((SECONDS - flushed)); fi ;;
+        *) if [ -n "$flushed" ] && [ "$repaired" = - ] && [ $((SECONDS - flushed)) -le 15 ]; then flush_failed=$((flush_failed + 1))
+           else failed=$((failed + 1)); echo "VM-SOAK-FAIL $(( SECONDS - start ))s $1:$2 $out"; fi ;;
+      esac
+    done
+  done
+  wait $churn
+  sleep 1
+  verify soak-verify
+  result soak tried=$tried failed=$failed flush-failed=$flush_failed repaired-after=$repaired syncs=$(syncs) \
+    rss-start=$rss_start rss-restart=$rss_restart rss-end=$(rss) seconds=$dur
+  stop_proxy
+}
+soak
+
 bash /lab/lab.sh down $P
+
+# Partial syncs equal full syncs in IPVS mode: seeded random changes, each compared with a fresh
+# full sync (lab partial-sync makes and deletes its own namespaces).
+for seed in 1 2; do $B lab partial-sync --mode ipvs --seed $seed --steps 15 2>&1 | sed 's/^/VM-PARTIAL /'; done
 echo "VM-SUITE-DONE"

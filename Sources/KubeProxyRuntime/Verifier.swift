@@ -31,18 +31,20 @@ public struct Verifier: Sendable {
     }
 
     /// The differences between this namespace's kernel and a fresh sync of `inputs` in `mode`
-    /// (`iptables` on `backend`, or `nftables`); empty when there is no drift.
-    public func differences(mode: String, inputs: ProxierInputs, backend: IPTablesBackend) async throws -> [String] {
-        try await differences(mode: mode, state: inputs.state, options: inputs.options, backend: backend)
+    /// (`iptables` on `backend`, `nftables`, or `ipvs` with `ipvs`'s settings); empty when there is no drift.
+    public func differences(mode: String, inputs: ProxierInputs, backend: IPTablesBackend, ipvs: IPVSSettings = .init()) async throws -> [String] {
+        try await differences(mode: mode, state: inputs.state, options: inputs.options, backend: backend, ipvs: ipvs)
     }
 
     /// The differences between this namespace's kernel and a fresh sync of `state` with `options`.
-    public func differences(mode: String, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend) async throws -> [String] {
+    public func differences(mode: String, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend,
+                            ipvs: IPVSSettings = .init()) async throws -> [String] {
         let scratch = "skp-verify-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
         let add = try await scratchRunner.run("ip", ["netns", "add", scratch])
         guard add.succeeded else { throw Failure(description: "ip netns add \(scratch): \(add.stderr)") }
         do {
-            let found = try await compare(mode: mode, state: state, options: options, backend: backend, there: NamespacedRunner(namespace: scratch, base: scratchRunner))
+            let found = try await compare(mode: mode, state: state, options: options, backend: backend, ipvs: ipvs,
+                                          there: NamespacedRunner(namespace: scratch, base: scratchRunner))
             _ = try? await scratchRunner.run("ip", ["netns", "del", scratch])
             return found
         } catch {
@@ -52,7 +54,7 @@ public struct Verifier: Sendable {
     }
 
     private func compare(mode: String, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend,
-                         there: NamespacedRunner) async throws -> [String] {
+                         ipvs: IPVSSettings, there: NamespacedRunner) async throws -> [String] {
         let family = state.family
         var logger = self.logger
         logger.logLevel = .warning   // the scratch sync's own lines are not news
@@ -70,15 +72,11 @@ public struct Verifier: Sendable {
             let proxier = IPTablesProxier(iptables: IPTablesCommands(family: family, backend: backend, runner: there), options: options, logger: logger)
             let outcome = await proxier.sync(state)
             guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
-            let (live, expected) = (IPTablesCommands(family: family, backend: backend, runner: runner), IPTablesCommands(family: family, backend: backend, runner: there))
-            var liveSave = "", expectedSave = ""
-            for table in ["mangle", "filter", "nat"] {
-                liveSave += try await live.save(table: table)
-                expectedSave += try await expected.save(table: table)
-            }
-            return try IPTablesDrift.differences(live: liveSave, expected: expectedSave)
+            return try await iptablesDifferences(family: family, backend: backend, there: there)
+        case "ipvs":
+            return try await compareIPVS(state: state, options: options, backend: backend, settings: ipvs, there: there, logger: logger)
         default:
-            throw Failure(description: "verify compares iptables and nftables mode; \(mode) mode is not compared yet")
+            throw Failure(description: "verify compares iptables, nftables and ipvs mode, not \(mode)")
         }
     }
 }

@@ -25,12 +25,17 @@ struct Verify: AsyncParsableCommand {
         for skipped in inputs.skipped { log.warning("skipping \(skipped)") }
         let differences: [String]
         do {
-            differences = try await Verifier(runner: runner, logger: log).differences(mode: mode, inputs: inputs, backend: backend)
+            let ipvs = Verifier.IPVSSettings(scheduler: config.resolvedIPVSScheduler, excludeCIDRs: (config.ipvs?.excludeCIDRs ?? []).compactMap { CIDR(sloppy: $0) })
+            differences = try await Verifier(runner: runner, logger: log).differences(mode: mode, inputs: inputs, backend: backend, ipvs: ipvs)
         } catch {
             print("verify: \(error)")
             throw ExitCode(2)
         }
-        let what = mode == "nftables" ? "nftables table" : "iptables rules (\(backend.rawValue))"
+        let what = switch mode {
+        case "nftables": "nftables table"
+        case "ipvs": "IPVS table, ipsets, kube-ipvs0 and iptables rules (\(backend.rawValue))"
+        default: "iptables rules (\(backend.rawValue))"
+        }
         guard !differences.isEmpty else {
             print("no drift: the \(what) of this namespace match a fresh sync of \(inputs.state.services.count) Service ports")
             return

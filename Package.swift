@@ -196,7 +196,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeProxyRuntimeTests",
-            dependencies: ["KubeProxyRuntime", "KubeProxyKernel", "KubeProxyModel", "KubeProxyCore"],
+            dependencies: ["KubeProxyRuntime", "KubeProxyKernel", "KubeProxyModel", "KubeProxyCore", "KubeProxyTesting", "IPTablesRules"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -10,6 +10,11 @@ public struct NodeFacts: Hashable, Sendable {
     public var primaryFamily: IPFamily
     /// The node IP of each family, if known.
     public var nodeIPs: [IPFamily: IPAddress]
+    /// The families this node proxies, the primary first: the other family too when the node is
+    /// dual-stack, i.e. when it has a node IP of each family or `clusterCIDR` names both.
+    /// (Upstream programs both whenever the kernel has both; a single-stack node here programs
+    /// one, and nothing of a family no Service of its cluster can have.)
+    public var families: [IPFamily]
 
     /// Works out the facts: the primary family is that of `bindAddress` when set and not
     /// unspecified, else that of the Node's first address, else IPv4.
@@ -29,5 +34,9 @@ public struct NodeFacts: Hashable, Sendable {
             primaryFamily = addresses.first?.family ?? .ipv4
         }
         nodeIPs = ips
+        let secondary: IPFamily = primaryFamily == .ipv4 ? .ipv6 : .ipv4
+        let clusterFamilies = Set((config.clusterCIDR ?? "").split(separator: ",").compactMap { CIDR(sloppy: String($0))?.family })
+        families = ips[secondary] != nil || (clusterFamilies.contains(secondary) && clusterFamilies.contains(primaryFamily))
+            ? [primaryFamily, secondary] : [primaryFamily]
     }
 }

@@ -174,4 +174,10 @@ public struct SyncOutcome: Hashable, Sendable {
     public var error: String?
     public var duration: Duration
     public var succeeded: Bool { error == nil }
+
+    public init(full: Bool, error: String? = nil, duration: Duration) {
+        self.full = full
+        self.error = error
+        self.duration = duration
+    }
 }

@@ -46,17 +46,17 @@ public struct Leftovers: Sendable {
     }
 
     /// Removes what modes other than `mode` (on `backend`) left, before its first sync.
-    public func removeOthers(mode: String, backend: IPTablesBackend) async -> [Removal] {
+    public func removeOthers(mode: ProxyMode, backend: IPTablesBackend) async -> [Removal] {
         var done: [Removal] = []
-        if mode != "nftables" { done += await removeNFTables() }
-        let ipvsLeft = mode != "ipvs" ? await hasIPVSState() : false
+        if mode != .nftables { done += await removeNFTables() }
+        let ipvsLeft = mode != .ipvs ? await hasIPVSState() : false
         if ipvsLeft { done += await removeIPVSServers() }
         for candidate in IPTablesBackend.allCases {
             let remove: Bool
             switch mode {
-            case "nftables": remove = true                                 // no iptables rule is nftables mode's
-            case "iptables": remove = candidate != backend || ipvsLeft     // the other backend; IPVS mode's chains
-            default:
+            case .nftables: remove = true                                 // no iptables rule is nftables mode's
+            case .iptables: remove = candidate != backend || ipvsLeft     // the other backend; IPVS mode's chains
+            case .ipvs:
                 let iptablesModeLeft = await hasIPTablesModeChains(backend: candidate)
                 remove = candidate != backend || iptablesModeLeft
             }

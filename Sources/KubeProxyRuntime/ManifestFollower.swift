@@ -12,13 +12,15 @@ public struct ManifestFollower: Sendable {
     public let source: any ManifestProvider
     public let config: KubeProxyConfiguration
     /// Makes the proxier once the first inputs are known (its options depend on them).
-    public let makeProxier: @Sendable (ProxierInputs) -> any Proxier
+    public let makeProxier: @Sendable (ProxierInputs) throws -> any Proxier
     public let features: KernelFeatures
     public let logger: Logger
-    /// Conversions of unchanged Services and EndpointSlices, kept across syncs.
-    let memo = ConversionMemo()
+    /// Conversions of unchanged Services and EndpointSlices, kept across syncs, per family.
+    let memos: [IPFamily: ConversionMemo] = [.ipv4: ConversionMemo(), .ipv6: ConversionMemo()]
     /// Upstream's FullSyncPeriod: a full resync at least this often.
     public var fullSyncPeriod: Duration = .seconds(3600)
+    /// Whether a dual-stack node gets a proxier per family (false: the primary family only).
+    public var dualStack = true
     /// Told of queued changes and finished syncs (`/healthz`), when set.
     public var health: ProxierHealth?
     /// Told of every sync (`/metrics`), when set.
@@ -27,7 +29,7 @@ public struct ManifestFollower: Sendable {
     public var serviceHealth: ServiceHealthServers?
 
     public init(source: any ManifestProvider, config: KubeProxyConfiguration, features: KernelFeatures, logger: Logger,
-                makeProxier: @escaping @Sendable (ProxierInputs) -> any Proxier) {
+                makeProxier: @escaping @Sendable (ProxierInputs) throws -> any Proxier) {
         self.source = source
         self.config = config
         self.features = features
@@ -35,15 +37,15 @@ public struct ManifestFollower: Sendable {
         self.makeProxier = makeProxier
     }
 
-    /// Loads the current inputs, logging every object that had to be skipped.
-    func inputs() throws -> ProxierInputs { try load().inputs }
-
-    func load() throws -> (inputs: ProxierInputs, manifests: Manifests) {
+    /// Loads the current inputs of each family the node proxies (the primary first), logging
+    /// every object that had to be skipped.
+    func load() throws -> (inputs: [ProxierInputs], manifests: Manifests) {
         let manifests = try source.load()
         for problem in manifests.problems { logger.warning("skipping manifest document", metadata: ["problem": "\(problem)"]) }
-        let inputs = ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(),
-                                   hostAddresses: HostFacts.interfaceAddresses(), features: features, memo: memo)
-        for skipped in inputs.skipped { logger.warning("skipping object", metadata: ["object": "\(skipped.object)", "field": "\(skipped.field)", "reason": "\(skipped.reason)"]) }
+        let inputs = ProxierInputs.all(config: config, manifests: manifests, hostname: HostFacts.hostname(),
+                                       hostAddresses: HostFacts.interfaceAddresses(), features: features, memos: memos)
+        // Validation does not depend on the family: the primary's list names every skipped object.
+        for skipped in inputs[0].skipped { logger.warning("skipping object", metadata: ["object": "\(skipped.object)", "field": "\(skipped.field)", "reason": "\(skipped.reason)"]) }
         return (inputs, manifests)
     }
 
@@ -54,26 +56,32 @@ public struct ManifestFollower: Sendable {
         let signal = ChangeSignal()
         let watch = try source.watch { signal.notify() }
         defer { watch.cancel() }
-        var first: ProxierInputs?
+        var first: [ProxierInputs]?
         var lastNotReady = ""
         while first == nil {
             try Task.checkCancellation()
-            do { first = try inputs() } catch let notReady as ManifestNotReady {
+            do { first = try load().inputs } catch let notReady as ManifestNotReady {
                 // Nothing programmed yet by us (or a previous run's rules): wait for a usable picture.
                 if notReady.description != lastNotReady { logger.warning("waiting for the manifests: \(notReady)") }
                 lastNotReady = notReady.description
                 await signal.wait(until: clock.now + .seconds(1), clock: clock)
             }
         }
-        guard let first else { return }
-        if first.options.localhostNodePorts && first.state.family == .ipv4 && config.resolvedMode == "iptables" {
+        guard var firsts = first, let first = firsts.first else { return }
+        if !dualStack && firsts.count > 1 {
+            logger.warning("this node is dual-stack, but this mode proxies one family here; programming the primary family only",
+                           metadata: ["family": "\(first.state.family.rawValue)"])
+            firsts = [first]
+        }
+        if firsts.contains(where: { $0.options.localhostNodePorts && $0.state.family == .ipv4 }) && config.proxyMode == .iptables {
             do { try HostFacts.setSysctl("net/ipv4/conf/all/route_localnet", "1") } catch {
                 logger.warning("cannot set route_localnet; localhost NodePorts will not work", metadata: ["error": "\(error)"])
             }
         }
-        let proxier = makeProxier(first)
+        // One proxier per family; a dual-stack node's behind one DualStackProxier.
+        let proxier: any Proxier = firsts.count == 1 ? try makeProxier(first) : DualStackProxier(try firsts.map { ($0.state.family, try makeProxier($0)) })
         logger.info("following", metadata: [
-            "node": "\(first.node.name)", "family": "\(first.state.family.rawValue)", "source": "\(source.description)",
+            "node": "\(first.node.name)", "families": "\(firsts.map(\.state.family.rawValue).joined(separator: ","))", "source": "\(source.description)",
             "minSyncPeriod": "\(config.resolvedMinSyncPeriod)", "syncPeriod": "\(config.resolvedSyncPeriod)",
         ])
         var schedule = SyncSchedule(minSyncPeriod: config.resolvedMinSyncPeriod.duration, syncPeriod: config.resolvedSyncPeriod.duration,
@@ -104,15 +112,22 @@ public struct ManifestFollower: Sendable {
                     let (inputs, manifests) = try load()
                     seen = fingerprint
                     lastNotReady = ""
-                    let outcome = await proxier.sync(inputs.state)
-                    schedule.synced(at: now, full: outcome.full)
-                    if outcome.succeeded {
-                        health?.updated()
-                        health?.setNodeEligible(manifests.nodes.first { $0.metadata.name == inputs.node.name }?.metadata.deletionTimestamp == nil)
-                        metrics?.programmed(manifests.endpointSlices)
-                        await serviceHealth?.update(ServiceHealthServers.wanted(inputs.state))
+                    // Each family in turn (the families proxied were fixed at start); one family's
+                    // failure does not stop the other's sync.
+                    var outcomes: [SyncOutcome] = []
+                    for family in firsts.map(\.state.family) {
+                        guard let familyInputs = inputs.first(where: { $0.state.family == family }) else { continue }
+                        outcomes.append(await proxier.sync(familyInputs.state))
                     }
-                    metrics?.synced(outcome, report: await proxier.report())
+                    schedule.synced(at: now, full: outcomes.allSatisfy(\.full))
+                    let report = await proxier.report()
+                    for outcome in outcomes { metrics?.synced(outcome, report: report) }
+                    if outcomes.allSatisfy(\.succeeded) {
+                        health?.updated()
+                        health?.setNodeEligible(manifests.nodes.first { $0.metadata.name == first.node.name }?.metadata.deletionTimestamp == nil)
+                        metrics?.programmed(manifests.endpointSlices)
+                        await serviceHealth?.update(inputs.reduce(into: [:]) { $0.merge(ServiceHealthServers.wanted($1.state)) { $0.localEndpoints >= $1.localEndpoints ? $0 : $1 } })
+                    }
                 } catch let notReady as ManifestNotReady {
                     // Empty, half-written or holding no object: keep the rules. The writer's next
                     // event brings it back; one that stays not ready is read again once a second.

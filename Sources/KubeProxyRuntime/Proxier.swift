@@ -9,9 +9,9 @@ public protocol Proxier: Actor {
     /// comparison); when it is not, the reason is logged and the next sync is full.
     func checkIntegrity() async -> Bool
     /// Makes the next sync full.
-    func forceFullSync()
+    func forceFullSync() async
     /// Counts for the metrics endpoint.
-    func report() -> ProxierReport
+    func report() async -> ProxierReport
 }
 
 extension IPTablesProxier: Proxier {}

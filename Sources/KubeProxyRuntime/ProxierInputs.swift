@@ -2,8 +2,9 @@ import IPTablesRules
 import KubeProxyCore
 import KubeProxyModel
 
-/// Everything one sync of the primary family needs, worked out from configuration, API objects
-/// and host facts: the state to compile and the compiler options.
+/// Everything one sync of one IP family needs (the primary family unless told otherwise),
+/// worked out from configuration, API objects and host facts: the state to compile and the
+/// compiler options. A dual-stack node has one per family (``all(config:manifests:hostname:hostAddresses:features:memos:)``).
 public struct ProxierInputs: Sendable {
     public var node: NodeFacts
     public var state: ProxyState
@@ -15,10 +16,11 @@ public struct ProxierInputs: Sendable {
     ///   - hostname: the host name, used when `hostnameOverride` is empty.
     ///   - hostAddresses: this network namespace's interface addresses.
     ///   - memo: conversions of unchanged objects kept across syncs (the daemon's).
+    ///   - family: the family to proxy; nil for the node's primary family.
     public init(config: KubeProxyConfiguration, manifests: Manifests, hostname: String,
-                hostAddresses: [IPAddress], features: KernelFeatures, memo: ConversionMemo? = nil) {
+                hostAddresses: [IPAddress], features: KernelFeatures, memo: ConversionMemo? = nil, family: IPFamily? = nil) {
         let node = NodeFacts(config: config, nodes: manifests.nodes, hostname: hostname)
-        let family = node.primaryFamily
+        let family = family ?? node.primaryFamily
         let built = ProxyState.build(services: manifests.services, endpointSlices: manifests.endpointSlices,
                                      node: node.node, serviceCIDRs: manifests.serviceCIDRs, family: family, nodeName: node.name, memo: memo)
         self.node = node
@@ -26,6 +28,16 @@ public struct ProxierInputs: Sendable {
         self.skipped = built.skipped
         self.options = IPTablesCompilerOptions(config: config, family: family, nodeIP: node.nodeIPs[family],
                                                hostAddresses: hostAddresses, features: features)
+    }
+
+    /// The inputs of each family the node proxies (``NodeFacts/families``), the primary first;
+    /// `memos` keeps each family's conversions apart.
+    public static func all(config: KubeProxyConfiguration, manifests: Manifests, hostname: String, hostAddresses: [IPAddress],
+                           features: KernelFeatures, memos: [IPFamily: ConversionMemo] = [:]) -> [ProxierInputs] {
+        NodeFacts(config: config, nodes: manifests.nodes, hostname: hostname).families.map { family in
+            ProxierInputs(config: config, manifests: manifests, hostname: hostname, hostAddresses: hostAddresses,
+                          features: features, memo: memos[family], family: family)
+        }
     }
 
     /// The payload of a fresh proxier's first (full) sync: the `render` contract.

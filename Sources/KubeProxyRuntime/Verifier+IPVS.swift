@@ -24,9 +24,8 @@ extension Verifier {
                      there: NamespacedRunner, logger: Logger) async throws -> [String] {
         let family = state.family
         let scratchIPVS = try IPVSKernel(transport: try NetworkNamespace.run(in: there.namespace) { try NetlinkSocket() })
-        let proxier = IPVSProxier(ipvs: scratchIPVS, iptables: IPTablesCommands(family: family, backend: backend, runner: there),
-                                  ipset: IPSetCommands(runner: there), dummy: DummyInterface(runner: there), options: options,
-                                  scheduler: settings.scheduler, excludeCIDRs: settings.excludeCIDRs, logger: logger)
+        let proxier = try ProxierFactory(mode: .ipvs, backend: backend, runner: there, ipvs: scratchIPVS, ipvsSettings: settings)
+            .make(options: options, family: family, logger: logger)
         let outcome = await proxier.sync(state)
         guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
         // This namespace: the process's, or the one `runner` enters.

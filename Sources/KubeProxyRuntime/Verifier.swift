@@ -32,12 +32,12 @@ public struct Verifier: Sendable {
 
     /// The differences between this namespace's kernel and a fresh sync of `inputs` in `mode`
     /// (`iptables` on `backend`, `nftables`, or `ipvs` with `ipvs`'s settings); empty when there is no drift.
-    public func differences(mode: String, inputs: ProxierInputs, backend: IPTablesBackend, ipvs: IPVSSettings = .init()) async throws -> [String] {
+    public func differences(mode: ProxyMode, inputs: ProxierInputs, backend: IPTablesBackend, ipvs: IPVSSettings = .init()) async throws -> [String] {
         try await differences(mode: mode, state: inputs.state, options: inputs.options, backend: backend, ipvs: ipvs)
     }
 
     /// The differences between this namespace's kernel and a fresh sync of `state` with `options`.
-    public func differences(mode: String, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend,
+    public func differences(mode: ProxyMode, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend,
                             ipvs: IPVSSettings = .init()) async throws -> [String] {
         let scratch = "skp-verify-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
         let add = try await scratchRunner.run("ip", ["netns", "add", scratch])
@@ -53,14 +53,14 @@ public struct Verifier: Sendable {
         }
     }
 
-    private func compare(mode: String, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend,
+    private func compare(mode: ProxyMode, state: ProxyState, options: IPTablesCompilerOptions, backend: IPTablesBackend,
                          ipvs: IPVSSettings, there: NamespacedRunner) async throws -> [String] {
         let family = state.family
         var logger = self.logger
         logger.logLevel = .warning   // the scratch sync's own lines are not news
         switch mode {
-        case "nftables":
-            let proxier = NFTablesProxier(nft: NFTCommands(runner: there), options: options, family: family, logger: logger)
+        case .nftables:
+            let proxier = try ProxierFactory(mode: .nftables, backend: backend, runner: there).make(options: options, family: family, logger: logger)
             let outcome = await proxier.sync(state)
             guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
             let nftFamily = family == .ipv4 ? "ip" : "ip6"
@@ -68,15 +68,13 @@ public struct Verifier: Sendable {
             guard live.succeeded else { return ["table \(nftFamily) \(NFTablesCompiler.table): missing"] }
             let expected = try await there.run("nft", ["list", "table", nftFamily, NFTablesCompiler.table])
             return NFTablesDrift.differences(live: live.stdout, expected: expected.stdout)
-        case "iptables":
-            let proxier = IPTablesProxier(iptables: IPTablesCommands(family: family, backend: backend, runner: there), options: options, logger: logger)
+        case .iptables:
+            let proxier = try ProxierFactory(mode: .iptables, backend: backend, runner: there).make(options: options, family: family, logger: logger)
             let outcome = await proxier.sync(state)
             guard outcome.succeeded else { throw Failure(description: "the fresh sync failed: \(outcome.error ?? "")") }
             return try await iptablesDifferences(family: family, backend: backend, there: there)
-        case "ipvs":
+        case .ipvs:
             return try await compareIPVS(state: state, options: options, backend: backend, settings: ipvs, there: there, logger: logger)
-        default:
-            throw Failure(description: "verify compares iptables, nftables and ipvs mode, not \(mode)")
         }
     }
 }

@@ -26,7 +26,7 @@ struct Run: AsyncParsableCommand {
         let config = try proxy.configuration()
         let logger = proxy.logger()
         let runner = SubprocessCommandRunner()
-        let mode = config.resolvedMode
+        let mode = config.proxyMode
         let backend = try await proxy.resolvedBackend(runner: runner)
         let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
         let nodeName = NodeFacts(config: config, nodes: [], hostname: HostFacts.hostname()).name
@@ -46,7 +46,7 @@ struct Run: AsyncParsableCommand {
             apiSource = informers
             source = informers
         }
-        logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == "nftables" ? "nft" : backend.rawValue)", "source": "\(source.description)"])
+        logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == .nftables ? "nft" : backend.rawValue)", "source": "\(source.description)"])
 
         let health = ProxierHealth(timeout: config.resolvedSyncPeriod.duration * 2)
         let metrics = ProxyMetrics()
@@ -65,7 +65,7 @@ struct Run: AsyncParsableCommand {
         if let apiSource { services.append(DaemonService("informers") { await apiSource.run() }) }
 
         // IPVS mode: the kernel must have IPVS; sysctls and timeouts are set once, before the first sync.
-        let ipvs: IPVSKernel? = mode == "ipvs" ? try IPVSKernel(transport: try NetlinkSocket()) : nil
+        let ipvs: IPVSKernel? = mode == .ipvs ? try IPVSKernel(transport: try NetlinkSocket()) : nil
         if let ipvs { try IPVSStartup.prepare(ipvs: ipvs, config: config, logger: logger) }
         let excludeCIDRs = (config.ipvs?.excludeCIDRs ?? []).compactMap { CIDR(sloppy: $0) }
 
@@ -83,21 +83,17 @@ struct Run: AsyncParsableCommand {
             logger.warning("no netfilter socket for conntrack; using the conntrack tool", metadata: ["error": "\(error)"])
             conntrack = ConntrackCommands(runner: runner)
         }
-        let nftables: (any NFTablesInterface)? = mode == "nftables" ? try proxy.nftablesInterface(runner: runner, logger: logger) : nil
+        let nftables: (any NFTablesInterface)? = mode == .nftables ? try proxy.nftablesInterface(runner: runner, logger: logger) : nil
         let syncPeriod = config.resolvedSyncPeriod.duration
+        let factory = ProxierFactory(mode: mode, backend: backend, runner: runner, nftables: nftables, ipvs: ipvs,
+                                     ipvsSettings: .init(scheduler: config.resolvedIPVSScheduler, excludeCIDRs: excludeCIDRs), conntrack: conntrack,
+                                     cleanupInterval: syncPeriod, tableEntries: { Self.entryCounter(backend: backend, family: $0) })
         var follower = ManifestFollower(source: source, config: config, features: features, logger: logger) { inputs in
-            if let ipvs {
-                return IPVSProxier(ipvs: ipvs, iptables: IPTablesCommands(family: inputs.state.family, backend: backend, runner: runner),
-                                   ipset: IPSetCommands(runner: runner), dummy: DummyInterface(runner: runner), options: inputs.options,
-                                   scheduler: config.resolvedIPVSScheduler, excludeCIDRs: excludeCIDRs, conntrack: conntrack, logger: logger)
-            }
-            if let nftables {
-                return NFTablesProxier(nft: nftables, options: inputs.options, family: inputs.state.family, conntrack: conntrack, logger: logger)
-            }
-            return IPTablesProxier(iptables: IPTablesCommands(family: inputs.state.family, backend: backend, runner: runner),
-                                   options: inputs.options, conntrack: conntrack, cleanupInterval: syncPeriod,
-                                   tableEntries: Self.entryCounter(backend: backend, family: inputs.state.family), logger: logger)
+            var logger = logger   // each family's proxier names its family in its lines
+            logger[metadataKey: "family"] = "\(inputs.state.family.rawValue)"
+            return try factory.make(options: inputs.options, family: inputs.state.family, logger: logger)
         }
+        follower.dualStack = ipvs == nil   // IPVS mode: the primary family only, for now
         follower.health = health
         follower.metrics = metrics
         follower.serviceHealth = ServiceHealthServers(health: health, logger: logger)

@@ -28,16 +28,18 @@ struct Trace: AsyncParsableCommand {
         let runner = SubprocessCommandRunner()
         let features = try await host.features(backend: host.kernelFeatures == nil ? try await proxy.resolvedBackend(runner: runner) : .nft, runner: runner)
         let addresses = try host.addresses()
+        // The destination's family: on a dual-stack node each family has its own rules.
         let inputs = ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(),
-                                   hostAddresses: addresses, features: features)
+                                   hostAddresses: addresses, features: features, family: destination.family)
         let packet = Packet(source: source, destination: destination, destinationPort: dport, protocol: l4)
         let result: TraceResult
-        if config.resolvedMode == "ipvs" {
+        switch config.proxyMode {
+        case .ipvs:
             let plan = inputs.firstSyncIPVS(scheduler: config.resolvedIPVSScheduler, localAddresses: addresses)
             result = try IPVSTracer(desired: plan.desired, payload: plan.payload, family: inputs.state.family, localAddresses: Set(addresses)).trace(packet)
-        } else if config.resolvedMode == "nftables" {
+        case .nftables:
             result = NFTablesTracer(table: try inputs.firstSyncNFTablesState(), localAddresses: Set(addresses)).trace(packet)
-        } else {
+        case .iptables:
             result = IPTablesTracer(dump: try inputs.kernelView(), localAddresses: Set(addresses)).trace(packet)
         }
         switch output {

@@ -18,26 +18,32 @@ struct Verify: AsyncParsableCommand {
         let runner = SubprocessCommandRunner()
         let log = proxy.logger()
         let manifests = proxy.manifests.isEmpty ? try await snapshot(config, logger: log) : try proxy.loadManifests()
-        let mode = config.resolvedMode
+        let mode = config.proxyMode
         let backend = try await proxy.resolvedBackend(runner: runner)
-        let inputs = ProxierInputs(config: config, manifests: manifests, hostname: HostFacts.hostname(), hostAddresses: HostFacts.interfaceAddresses(),
-                                   features: await HostFacts.kernelFeatures(backend: backend, runner: runner))
+        // Every family the node proxies (as `run` does; IPVS mode: the primary family).
+        var families = ProxierInputs.all(config: config, manifests: manifests, hostname: HostFacts.hostname(), hostAddresses: HostFacts.interfaceAddresses(),
+                                         features: await HostFacts.kernelFeatures(backend: backend, runner: runner))
+        if mode == .ipvs { families = [families[0]] }
+        let inputs = families[0]
         for skipped in inputs.skipped { log.warning("skipping \(skipped)") }
-        let differences: [String]
+        var differences: [String] = []
         do {
             let ipvs = Verifier.IPVSSettings(scheduler: config.resolvedIPVSScheduler, excludeCIDRs: (config.ipvs?.excludeCIDRs ?? []).compactMap { CIDR(sloppy: $0) })
-            differences = try await Verifier(runner: runner, logger: log).differences(mode: mode, inputs: inputs, backend: backend, ipvs: ipvs)
+            for familyInputs in families {
+                let found = try await Verifier(runner: runner, logger: log).differences(mode: mode, inputs: familyInputs, backend: backend, ipvs: ipvs)
+                differences += families.count == 1 ? found : found.map { "\(familyInputs.state.family.rawValue): \($0)" }
+            }
         } catch {
             print("verify: \(error)")
             throw ExitCode(2)
         }
         let what = switch mode {
-        case "nftables": "nftables table"
-        case "ipvs": "IPVS table, ipsets, kube-ipvs0 and iptables rules (\(backend.rawValue))"
-        default: "iptables rules (\(backend.rawValue))"
+        case .nftables: "nftables table"
+        case .ipvs: "IPVS table, ipsets, kube-ipvs0 and iptables rules (\(backend.rawValue))"
+        case .iptables: "iptables rules (\(backend.rawValue))"
         }
         guard !differences.isEmpty else {
-            print("no drift: the \(what) of this namespace match a fresh sync of \(inputs.state.services.count) Service ports")
+            print("no drift: the \(what) of this namespace match a fresh sync of \(families.map { "\($0.state.services.count)" }.joined(separator: " + ")) Service ports")
             return
         }
         for difference in differences { print(difference) }

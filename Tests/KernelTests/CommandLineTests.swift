@@ -116,5 +116,13 @@ struct CommandLineTests {
         #expect(trace.status == 0)
         #expect(trace.output.contains("\"verdict\" : \"DNAT\"") && trace.output.contains("\"198.18.1.2:8080\""), "\(trace.output)")
         #expect(trace.output.contains("\"masquerade\" : false"), "eTP=Local keeps the client address")
+        // render in IPVS mode: the virtual servers, kube-ipvs0's addresses, the ipsets and the iptables payload.
+        let render = Lab.shell("'\(Lab.binary)' render --config \(config) --manifests \(manifests) --proxy-mode ipvs --host-address 198.18.2.1/24 --kernel-features no-nfacct")
+        #expect(render.status == 0, "\(render.output)")
+        let sections = render.output.split(separator: "\n").filter { $0.hasPrefix("# ") }
+        #expect(sections == ["# IPVS virtual servers", "# kube-ipvs0 addresses", "# ipset restore", "# iptables-restore"], "\(sections)")
+        #expect(render.output.contains("TCP 198.18.10.16:80 rr persistent 600\n  -> 198.18.1.2:8080 Masq 1"), "\(render.output.prefix(2000))")
+        #expect(render.output.contains(" 198.18.10.10,tcp:80\n"), "the ClusterIP set's member")
+        #expect(render.output.contains("-A KUBE-SERVICES -m comment --comment \"Kubernetes service cluster ip + port for masquerade purpose\" -m set --match-set KUBE-CLUSTER-IP dst,dst"))
     }
 }

@@ -29,7 +29,7 @@ struct PartialSyncKernelTests {
             ? NFTablesProxier(nft: NFTCommands(runner: ns.runner), options: Self.options, family: .ipv4, logger: quiet)
             : IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: backend, runner: ns.runner), options: Self.options, logger: quiet)
         let verifier = Verifier(runner: ns.runner, logger: quiet)
-        let verifyMode = mode == "nftables" ? "nftables" : "iptables"
+        let verifyMode: ProxyMode = mode == "nftables" ? .nftables : .iptables
         var cluster = RandomCluster(seed: seed)
         var state = cluster.initial()
         #expect(await proxier.sync(state).succeeded)

@@ -48,11 +48,11 @@ struct RestoreFaultKernelTests {
         #expect(!failed.succeeded && (failed.error ?? "").contains("timed out"), "\(failed.error ?? "")")
         #expect(await proxier.metrics.restoreFailures == 1)
         #expect(await proxier.needFullSync)
-        #expect(try await verifier.differences(mode: "iptables", state: a, options: Self.options, backend: .legacy).isEmpty, "the kernel still holds state A")
+        #expect(try await verifier.differences(mode: .iptables, state: a, options: Self.options, backend: .legacy).isEmpty, "the kernel still holds state A")
         runner.hanging.withLock { $0 = false }
         let next = await proxier.sync(b)
         #expect(next.succeeded && next.full)
-        #expect(try await verifier.differences(mode: "iptables", state: b, options: Self.options, backend: .legacy).isEmpty)
+        #expect(try await verifier.differences(mode: .iptables, state: b, options: Self.options, backend: .legacy).isEmpty)
     }
 
     /// `iptables-save` of one table in the namespace, without counters and comments lines.

@@ -1,15 +1,19 @@
 extension KubeProxyConfiguration {
-    /// The proxy mode; upstream's default on Linux is `iptables`.
-    public var resolvedMode: String { (mode?.isEmpty ?? true) ? "iptables" : mode! }
+    /// The proxy mode; upstream's default on Linux is `iptables` (an unknown value is refused by
+    /// validation before anything runs).
+    public var proxyMode: ProxyMode { mode.flatMap { ProxyMode(rawValue: $0) } ?? .iptables }
+
+    /// ``proxyMode``'s name.
+    public var resolvedMode: String { proxyMode.rawValue }
 
     /// `iptables.masqueradeBit` (`nftables.masqueradeBit` in nftables mode), default 14.
     public var resolvedMasqueradeBit: Int {
-        (resolvedMode == "nftables" ? nftables?.masqueradeBit : iptables?.masqueradeBit) ?? 14
+        (proxyMode == .nftables ? nftables?.masqueradeBit : iptables?.masqueradeBit) ?? 14
     }
 
     /// `iptables.masqueradeAll` (`nftables.masqueradeAll` in nftables mode), default false.
     public var resolvedMasqueradeAll: Bool {
-        (resolvedMode == "nftables" ? nftables?.masqueradeAll : iptables?.masqueradeAll) ?? false
+        (proxyMode == .nftables ? nftables?.masqueradeAll : iptables?.masqueradeAll) ?? false
     }
 
     /// `iptables.localhostNodePorts`, default true.
@@ -17,20 +21,20 @@ extension KubeProxyConfiguration {
 
     /// `iptables.syncPeriod` (`nftables.` / `ipvs.syncPeriod` in those modes, or the top-level `syncPeriod`), default 30 s.
     public var resolvedSyncPeriod: GoDuration {
-        let modePeriod = switch resolvedMode {
-        case "nftables": nftables?.syncPeriod
-        case "ipvs": ipvs?.syncPeriod
-        default: iptables?.syncPeriod
+        let modePeriod = switch proxyMode {
+        case .nftables: nftables?.syncPeriod
+        case .ipvs: ipvs?.syncPeriod
+        case .iptables: iptables?.syncPeriod
         }
         return syncPeriod ?? modePeriod ?? GoDuration(seconds: 30)
     }
 
     /// `iptables.minSyncPeriod` (`nftables.` / `ipvs.minSyncPeriod` in those modes, or the top-level one), default 1 s.
     public var resolvedMinSyncPeriod: GoDuration {
-        let modePeriod = switch resolvedMode {
-        case "nftables": nftables?.minSyncPeriod
-        case "ipvs": ipvs?.minSyncPeriod
-        default: iptables?.minSyncPeriod
+        let modePeriod = switch proxyMode {
+        case .nftables: nftables?.minSyncPeriod
+        case .ipvs: ipvs?.minSyncPeriod
+        case .iptables: iptables?.minSyncPeriod
         }
         return minSyncPeriod ?? modePeriod ?? GoDuration(seconds: 1)
     }
@@ -64,8 +68,7 @@ extension KubeProxyConfiguration {
 
     public func validationErrors() -> [String] {
         var errors: [String] = []
-        let modes = ["", "iptables", "ipvs", "nftables"]
-        if let mode, !modes.contains(mode) {
+        if let mode, !mode.isEmpty, ProxyMode(rawValue: mode) == nil {
             errors.append("KubeProxyConfiguration.mode: Unsupported value: \"\(mode)\": supported values: \"iptables\", \"ipvs\", \"nftables\"")
         }
         if let bit = iptables?.masqueradeBit, !(0...31).contains(bit) {
@@ -103,7 +106,7 @@ extension KubeProxyConfiguration {
         for entry in nodePortAddresses ?? [] where entry != "primary" && CIDR(sloppy: entry) == nil {
             errors.append("KubeProxyConfiguration.nodePortAddresses: Invalid value: \"\(entry)\": must be a valid CIDR or \"primary\"")
         }
-        if resolvedMode == "ipvs" {
+        if proxyMode == .ipvs {
             if let scheduler = ipvs?.scheduler, !scheduler.isEmpty, !Self.ipvsSchedulers.contains(scheduler) {
                 errors.append("KubeProxyConfiguration.ipvs.scheduler: Unsupported value: \"\(scheduler)\": supported values: "
                               + Self.ipvsSchedulers.map { "\"\($0)\"" }.joined(separator: ", "))

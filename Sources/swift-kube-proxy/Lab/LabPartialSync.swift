@@ -30,16 +30,9 @@ struct LabPartialSync: AsyncParsableCommand {
         let runner = NamespacedRunner(namespace: namespace, base: host)
         let options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4))
         let backend: IPTablesBackend = mode == "iptables-nft" ? .nft : .legacy
-        let proxier: any Proxier
-        switch mode {
-        case "ipvs":
-            let ipvs = try IPVSKernel(transport: try NetworkNamespace.run(in: namespace) { try NetlinkSocket() })
-            proxier = IPVSProxier(ipvs: ipvs, iptables: IPTablesCommands(family: .ipv4, backend: backend, runner: runner), ipset: IPSetCommands(runner: runner),
-                                  dummy: DummyInterface(runner: runner), options: options, logger: quiet)
-        case "nftables": proxier = NFTablesProxier(nft: NFTCommands(runner: runner), options: options, family: .ipv4, logger: quiet)
-        default: proxier = IPTablesProxier(iptables: IPTablesCommands(family: .ipv4, backend: backend, runner: runner), options: options, logger: quiet)
-        }
-        let verifyMode = mode.hasPrefix("iptables") ? "iptables" : mode
+        let verifyMode: ProxyMode = mode.hasPrefix("iptables") ? .iptables : mode == "ipvs" ? .ipvs : .nftables
+        let ipvs = verifyMode == .ipvs ? try IPVSKernel(transport: try NetworkNamespace.run(in: namespace) { try NetlinkSocket() }) : nil
+        let proxier = try ProxierFactory(mode: verifyMode, backend: backend, runner: runner, ipvs: ipvs).make(options: options, family: .ipv4, logger: quiet)
         let verifier = Verifier(runner: runner, logger: quiet)
         var cluster = RandomCluster(seed: seed)
         var state = cluster.initial()

@@ -45,6 +45,8 @@ enum Sockets {
         guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        // IPv6 only, so an IPv6 server can run beside an IPv4 one on the same port.
+        if family == .ipv6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
         return fd
     }
 

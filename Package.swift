@@ -52,7 +52,7 @@ let package = Package(
         // Pure: ProxyState -> nftables transaction; the table model (knftables-style fake).
         .target(
             name: "NFTablesRules",
-            dependencies: ["KubeProxyCore", "IPTablesRules"],
+            dependencies: ["KubeProxyCore"],
             swiftSettings: swiftSettings
         ),
         // Pure: walks a compiled ruleset with one packet.
@@ -62,10 +62,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Pure: ProxyState -> IPVS virtual and real servers, ipsets and the iptables rules of IPVS
-        // mode (sharing iptables mode's options); the diff against the kernel's table.
+        // mode (every mode's ProxierOptions); the diff against the kernel's table.
         .target(
             name: "IPVSRules",
-            dependencies: ["KubeProxyCore", "IPTablesRules"],
+            dependencies: ["KubeProxyCore"],
             swiftSettings: swiftSettings
         ),
         // Pure: netlink and generic netlink framing, the IPVS family's messages.

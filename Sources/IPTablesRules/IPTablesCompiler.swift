@@ -11,13 +11,8 @@ import KubeProxyModel
 /// print(plan.payload)
 /// ```
 public struct IPTablesCompiler: Sendable {
-    /// Which services' own chains (SVC/SVL/EXT/FW/SEP) a sync writes.
-    public enum Scope: Hashable, Sendable {
-        /// All of them.
-        case full
-        /// Only those of the Services (`namespace/name`) that changed since the last successful sync.
-        case partial(changedServices: Set<String>)
-    }
+    /// Which services' own chains (SVC/SVL/EXT/FW/SEP) a sync writes (every mode's ``SyncScope``).
+    public typealias Scope = SyncScope
 
     public let options: IPTablesCompilerOptions
 

@@ -1,3 +1,4 @@
+import KubeProxyCore
 import KubeProxyModel
 
 extension IPTablesCompilerOptions {
@@ -7,16 +8,8 @@ extension IPTablesCompilerOptions {
     ///   - hostAddresses: this host's interface addresses (all families; filtered here).
     public init(config: KubeProxyConfiguration, family: IPFamily, nodeIP: IPAddress?, nodePodCIDRs: [String] = [],
                 hostAddresses: [IPAddress], features: KernelFeatures) {
-        let familyAddresses = hostAddresses.filter { $0.family == family }
-        self.init(
-            masqueradeBit: config.resolvedMasqueradeBit,
-            masqueradeAll: config.resolvedMasqueradeAll,
-            localDetector: .from(config, family: family, nodePodCIDRs: nodePodCIDRs),
-            localhostNodePorts: config.resolvedLocalhostNodePorts && family == .ipv4,
-            nodePortAddresses: NodePortAddresses(config.nodePortAddresses ?? [], family: family, nodeIPs: nodeIP.map { [$0] } ?? []),
-            hostAddresses: familyAddresses,
-            nodeIP: nodeIP,
-            features: features)
+        self.init(common: ProxierOptions(config: config, family: family, nodeIP: nodeIP, nodePodCIDRs: nodePodCIDRs, hostAddresses: hostAddresses),
+                  features: features)
         if let text = config.iptables?.dispatch, text.hasPrefix("tree") {
             let leaf = Int(text.dropFirst("tree/".count)) ?? 16
             dispatch = .tree(fanOutBits: 4, leafSize: max(1, leaf))

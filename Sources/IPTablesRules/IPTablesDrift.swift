@@ -1,3 +1,5 @@
+import KubeProxyCore
+
 /// Where two `iptables-save` texts differ in what kube-proxy owns: its chains (and kubelet's
 /// `KUBE-FIREWALL`, which it writes too) rule by rule, and its jumps from the built-in chains in
 /// order. Everything else in the tables is someone else's and is ignored.

@@ -1,3 +1,4 @@
+import KubeProxyCore
 import KubeProxyModel
 
 extension IPTablesDump {

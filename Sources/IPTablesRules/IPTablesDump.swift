@@ -1,3 +1,4 @@
+import KubeProxyCore
 import KubeProxyModel
 
 /// Tables of iptables chains and rules, as `iptables-save` prints them or as an

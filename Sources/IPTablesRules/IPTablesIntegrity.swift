@@ -1,3 +1,5 @@
+import KubeProxyCore
+
 /// The cheap check that what the last sync wrote is still in the kernel, from one `iptables-save`
 /// of nat and filter: every jump rule from a built-in chain, the rule totals of our nat and filter
 /// chains, and each Service port's own chains (SVC/SVL/EXT/FW/SEP) with their rule count. It

@@ -1,17 +1,4 @@
-/// A rule kube-proxy ensures in a built-in chain, outside the restore payload.
-public struct IPTablesJumpRule: Hashable, Sendable {
-    public var table: String
-    public var from: String
-    public var args: [String]
-    /// The chain jumped to.
-    public var to: String { args.last ?? "" }
-
-    public init(table: String, from: String, args: [String]) {
-        self.table = table
-        self.from = from
-        self.args = args
-    }
-}
+import KubeProxyCore
 
 extension IPTablesJumpRule {
     /// Upstream's `iptablesJumpChains`, in the order they are ensured (each is prepended).

@@ -1,3 +1,4 @@
+import KubeProxyCore
 import KubeProxyModel
 
 /// One `-A CHAIN …` rule, kept as written and split into words (a quoted string is one word,

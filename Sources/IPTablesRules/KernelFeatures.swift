@@ -1,3 +1,4 @@
+import KubeProxyCore
 import KubeProxyModel
 
 /// Optional facts about the host's iptables and kernel that change the rules kube-proxy writes.

@@ -1,3 +1,5 @@
+import KubeProxyCore
+
 /// Lines of iptables-restore text, built from words joined by single spaces (upstream's `LineBuffer`).
 struct LineBuffer {
     private(set) var lines: [String] = []

@@ -1,4 +1,4 @@
-import IPTablesRules
+import KubeProxyCore
 import KubeProxyModel
 
 /// The iptables rules IPVS mode still needs (masquerade, NodePort handling, firewalls), as upstream
@@ -53,14 +53,15 @@ public enum IPVSIPTablesRules {
     ]
 
     /// `0x004000`: upstream formats IPVS mode's mark with `%#08x`.
-    static func mark(_ options: IPTablesCompilerOptions) -> String {
+    static func mark(_ options: ProxierOptions) -> String {
         let value = Int(options.masqueradeMark.dropFirst(2), radix: 16) ?? 0x4000
         let hex = String(value, radix: 16)
         return "0x" + String(repeating: "0", count: max(0, 6 - hex.count)) + hex
     }
 
-    /// The `iptables-restore --noflush` payload for one sync.
-    public static func payload(_ desired: IPVSPlanner.Desired, options: IPTablesCompilerOptions, family: IPFamily) -> String {
+    /// The `iptables-restore --noflush` payload for one sync; `randomFully` when iptables has
+    /// `MASQUERADE --random-fully`.
+    public static func payload(_ desired: IPVSPlanner.Desired, options: ProxierOptions, randomFully: Bool = false, family: IPFamily) -> String {
         let mark = mark(options)
         func has(_ set: IPVSIPSet) -> Bool { !(desired.setEntries[set] ?? []).isEmpty }
         func quoted(_ s: String) -> String { "\"\(s)\"" }
@@ -105,7 +106,7 @@ public enum IPVSIPTablesRules {
         write("nat", ["-A", "KUBE-POSTROUTING", "-m", "mark", "!", "--mark", "\(mark)/\(mark)", "-j", "RETURN"])
         write("nat", ["-A", "KUBE-POSTROUTING", "-j", "MARK", "--xor-mark", mark])
         write("nat", ["-A", "KUBE-POSTROUTING", "-m", "comment", "--comment", quoted("kubernetes service traffic requiring SNAT"), "-j", "MASQUERADE"]
-              + (options.features.randomFully ? ["--random-fully"] : []))
+              + (randomFully ? ["--random-fully"] : []))
         write("nat", ["-A", "KUBE-MARK-MASQ", "-j", "MARK", "--or-mark", mark])
 
         write("filter", ["-A", "KUBE-SOURCE-RANGES-FIREWALL", "-j", "DROP"])

@@ -1,5 +1,6 @@
 import Foundation
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyModel
 #if canImport(Glibc)
 import Glibc

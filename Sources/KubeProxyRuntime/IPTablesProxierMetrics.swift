@@ -1,4 +1,5 @@
 import IPTablesRules
+import KubeProxyCore
 
 /// The proxier's counters and gauges, named after upstream's `kubeproxy_*` metrics.
 public struct IPTablesProxierMetrics: Hashable, Sendable {

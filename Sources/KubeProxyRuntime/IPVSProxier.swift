@@ -104,7 +104,7 @@ public actor IPVSProxier: Proxier {
         let desired = planner.desired(state)
         var payloadOptions = options
         payloadOptions.hostAddresses = local
-        return (desired, IPVSIPTablesRules.payload(desired, options: payloadOptions, family: state.family))
+        return (desired, IPVSIPTablesRules.payload(desired, options: payloadOptions.common, randomFully: payloadOptions.features.randomFully, family: state.family))
     }
 
     @discardableResult

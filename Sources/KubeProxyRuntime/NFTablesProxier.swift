@@ -39,7 +39,7 @@ public actor NFTablesProxier: Proxier {
                 logger: Logger = Logger(label: "swift-kube-proxy.nftables")) {
         self.nft = nft
         self.servicesPerTransaction = servicesPerTransaction
-        self.compiler = NFTablesCompiler(options: options, family: family)
+        self.compiler = NFTablesCompiler(options: options.common, family: family)
         self.conntrack = conntrack
         self.logger = logger
     }

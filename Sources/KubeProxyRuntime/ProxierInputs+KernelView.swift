@@ -1,4 +1,5 @@
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyModel
 
 extension ProxierInputs {

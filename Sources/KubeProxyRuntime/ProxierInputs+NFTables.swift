@@ -2,7 +2,7 @@ import NFTablesRules
 
 extension ProxierInputs {
     /// The nftables compiler for these inputs.
-    public var nftablesCompiler: NFTablesCompiler { NFTablesCompiler(options: options, family: state.family) }
+    public var nftablesCompiler: NFTablesCompiler { NFTablesCompiler(options: options.common, family: state.family) }
 
     /// The table a fresh nftables proxier's first sync leaves in the kernel.
     public func firstSyncNFTablesState() throws -> NFTablesState {

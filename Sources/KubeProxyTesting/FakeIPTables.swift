@@ -1,4 +1,5 @@
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyKernel
 import KubeProxyModel
 import Synchronization

@@ -1,4 +1,5 @@
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyModel
 
 /// Upstream kube-proxy's test comparison of iptables-restore payloads (`sortIPTablesRules` and

@@ -1,4 +1,3 @@
-import IPTablesRules
 import KubeProxyCore
 import KubeProxyModel
 

@@ -1,4 +1,4 @@
-import IPTablesRules
+import KubeProxyCore
 
 extension NFTablesCompiler {
     typealias Base = NFTObject.BaseChain

@@ -1,4 +1,3 @@
-import IPTablesRules
 import KubeProxyCore
 import KubeProxyModel
 
@@ -7,10 +6,10 @@ import KubeProxyModel
 /// endpoint choice, affinity sets, and the element diff of partial syncs.
 public struct NFTablesCompiler: Sendable {
     public static let table = "kube-proxy"
-    public let options: IPTablesCompilerOptions
+    public let options: ProxierOptions
     public let family: IPFamily
 
-    public init(options: IPTablesCompilerOptions, family: IPFamily) {
+    public init(options: ProxierOptions, family: IPFamily) {
         self.options = options
         self.family = family
     }
@@ -30,7 +29,7 @@ public struct NFTablesCompiler: Sendable {
     ///   - existingChains: chain names now in the kernel table (full syncs flush the unused ones;
     ///     partial syncs know from `previous` which chains they stop using).
     ///   - existingSets: set names now in the kernel table (full syncs delete unused affinity sets).
-    public func compile(_ state: ProxyState, scope: IPTablesCompiler.Scope, previous: NFTablesMemory?,
+    public func compile(_ state: ProxyState, scope: SyncScope, previous: NFTablesMemory?,
                         existingChains: Set<String>?, existingSets: Set<String>?) -> NFTablesSyncPlan {
         if case .partial(let changed) = scope, let previous {
             return compileChanges(state, changed: changed, previous: previous)

@@ -1,4 +1,5 @@
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyModel
 
 /// Walks iptables tables the way the kernel would for the first packet of a connection, following

@@ -1,4 +1,5 @@
 import IPTablesRules
+import KubeProxyCore
 import IPVSRules
 import KubeProxyModel
 

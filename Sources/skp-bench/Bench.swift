@@ -42,7 +42,7 @@ struct Bench {
             // Compile times of the nftables mode: full, and partial after one endpoint change.
             let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
             let state = SyntheticCluster.state(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)
-            let nft = NFTablesCompiler(options: options(), family: .ipv4)
+            let nft = NFTablesCompiler(options: options().common, family: .ipv4)
             let (full, fullTime) = time { nft.compile(state, scope: .full, previous: nil, existingChains: [], existingSets: []) }
             let changed = SyntheticCluster.changingOneEndpoint(state, index: spec[0] / 2)
             let (changedSet, diffTime) = time { changed.changedServices(since: state) }
@@ -73,7 +73,7 @@ struct Bench {
             // The full nftables transaction for N services x E endpoints, for experiments with nft.
             let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
             let state = SyntheticCluster.state(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)
-            let plan = NFTablesCompiler(options: options(), family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
+            let plan = NFTablesCompiler(options: options().common, family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
             print(plan.transaction.rendered(), terminator: "")
             return
         }

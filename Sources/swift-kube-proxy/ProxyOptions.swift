@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyKernel
 import KubeProxyModel
 import Logging

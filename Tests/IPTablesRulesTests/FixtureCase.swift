@@ -1,5 +1,6 @@
 import Foundation
 import IPTablesRules
+import KubeProxyCore
 import KubeProxyModel
 import KubeProxyRuntime
 import Yams

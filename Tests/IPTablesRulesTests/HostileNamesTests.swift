@@ -36,7 +36,7 @@ struct HostileNamesTests {
 
     @Test("nftables: the same objects as plain names, every chain name one identifier, every comment plain")
     func nftables() throws {
-        let compiler = NFTablesCompiler(options: Self.iptablesCompiler.options, family: .ipv4)
+        let compiler = NFTablesCompiler(options: Self.iptablesCompiler.options.common, family: .ipv4)
         let hostile = compiler.compile(Self.state(plain: false), scope: .full, previous: nil, existingChains: [], existingSets: [])
         let plain = compiler.compile(Self.state(plain: true), scope: .full, previous: nil, existingChains: [], existingSets: [])
         #expect(hostile.transaction.operations.count == plain.transaction.operations.count)

@@ -71,7 +71,7 @@ struct IPVSCompanionsTests {
     func payload() {
         let d = Self.planner.desired(Self.state())
         let options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4))
-        let text = IPVSIPTablesRules.payload(d, options: options, family: .ipv4)
+        let text = IPVSIPTablesRules.payload(d, options: options.common, randomFully: options.features.randomFully, family: .ipv4)
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.first == "*nat" && lines.filter { $0 == "COMMIT" }.count == 2)
         #expect(lines.contains(":KUBE-IPVS-OUT-FILTER - [0:0]") && lines.contains(":KUBE-LOAD-BALANCER - [0:0]"))
@@ -90,14 +90,14 @@ struct IPVSCompanionsTests {
         let fw = lines.firstIndex { $0.hasPrefix("-A KUBE-PROXY-FIREWALL") }!, fwd = lines.firstIndex { $0.hasPrefix("-A KUBE-FORWARD") }!
         #expect(fw < fwd)
         // Without a detector: src,dst; with masqueradeAll: plain dst,dst.
-        let none = IPVSIPTablesRules.payload(d, options: IPTablesCompilerOptions(nodePortAddresses: NodePortAddresses([], family: .ipv4)), family: .ipv4)
+        let none = IPVSIPTablesRules.payload(d, options: ProxierOptions(nodePortAddresses: NodePortAddresses([], family: .ipv4)), family: .ipv4)
         #expect(none.contains("--match-set KUBE-CLUSTER-IP src,dst -j KUBE-MARK-MASQ"))
-        let all = IPVSIPTablesRules.payload(d, options: IPTablesCompilerOptions(masqueradeAll: true, nodePortAddresses: NodePortAddresses([], family: .ipv4)), family: .ipv4)
+        let all = IPVSIPTablesRules.payload(d, options: ProxierOptions(masqueradeAll: true, nodePortAddresses: NodePortAddresses([], family: .ipv4)), family: .ipv4)
         #expect(all.contains("--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ"))
         // nodePortAddresses narrowed: one -d jump per matching host address.
         var narrowed = IPTablesCompilerOptions(nodePortAddresses: NodePortAddresses(["198.18.2.0/24"], family: .ipv4))
         narrowed.hostAddresses = [Self.node, Self.ip("198.18.1.1")]
-        #expect(IPVSIPTablesRules.payload(d, options: narrowed, family: .ipv4).contains("-A KUBE-SERVICES -d 198.18.2.1 -j KUBE-NODE-PORT\n"))
+        #expect(IPVSIPTablesRules.payload(d, options: narrowed.common, family: .ipv4).contains("-A KUBE-SERVICES -d 198.18.2.1 -j KUBE-NODE-PORT\n"))
     }
 
     @Test("ipset scripts: a full sync swaps freshly filled sets in; a later one adds and deletes only the difference")

@@ -15,7 +15,7 @@ struct IPVSTracerTests {
 
     static func tracer(_ state: ProxyState) throws -> IPVSTracer {
         let desired = IPVSPlanner(nodePortAddresses: [node], localAddresses: [node], nodeIP: node).desired(state)
-        return try IPVSTracer(desired: desired, payload: IPVSIPTablesRules.payload(desired, options: options, family: .ipv4),
+        return try IPVSTracer(desired: desired, payload: IPVSIPTablesRules.payload(desired, options: options.common, randomFully: options.features.randomFully, family: .ipv4),
                               family: .ipv4, localAddresses: [node])
     }
 
@@ -57,7 +57,7 @@ struct IPVSTracerTests {
         var servers = desired.virtualServers
         let key = VirtualServer.Key(address: Self.ip("198.18.10.10"), port: 80, protocol: .tcp)
         servers[key]!.realServers[0].weight = 0
-        let t = try IPVSTracer(desired: desired, payload: IPVSIPTablesRules.payload(desired, options: Self.options, family: .ipv4), family: .ipv4, localAddresses: [Self.node])
+        let t = try IPVSTracer(desired: desired, payload: IPVSIPTablesRules.payload(desired, options: Self.options.common, randomFully: Self.options.features.randomFully, family: .ipv4), family: .ipv4, localAddresses: [Self.node])
         let drained = IPVSTracer(dump: t.rules.dump, ipsets: t.rules.ipsets, virtualServers: servers, localAddresses: [Self.node])
         let r = drained.trace(Self.packet("198.18.1.14", "198.18.10.10", 80))
         #expect(r.endpoints == ["198.18.1.6:8080"] && r.candidates.first?.probability == 1)

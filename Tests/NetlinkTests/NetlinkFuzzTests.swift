@@ -43,7 +43,7 @@ struct NetlinkFuzzTests {
     @Test("random clusters: every Service transaction encodes (adjacent source ranges go to nft), and each message parses back whole")
     func encoderRoundTrip() throws {
         let options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4))
-        let compiler = NFTablesCompiler(options: options, family: .ipv4)
+        let compiler = NFTablesCompiler(options: options.common, family: .ipv4)
         var messages = 0, transactions = 0, leftToNFT = 0
         for seed in 1...30 as ClosedRange<UInt64> {
             var cluster = RandomCluster(seed: seed)

@@ -86,11 +86,11 @@ struct Bench: AsyncParsableCommand {
             // the bytes: what ipset and iptables-restore are given.
             rules = desired.virtualServers.values.map { 1 + $0.realServers.count }.reduce(0, +)
             size = IPSetRestore.script(desired: desired.setEntries, previous: nil, family: .ipv4).utf8.count
-                + IPVSIPTablesRules.payload(desired, options: options, family: .ipv4).utf8.count
+                + IPVSIPTablesRules.payload(desired, options: options.common, randomFully: options.features.randomFully, family: .ipv4).utf8.count
             proxier = IPVSProxier(ipvs: ipvs, iptables: IPTablesCommands(family: .ipv4, backend: .legacy, runner: runner), ipset: IPSetCommands(runner: runner),
                                   dummy: DummyInterface(runner: runner), options: options, localAddresses: { BenchLab.nodeAddresses }, logger: logger)
         } else if mode.hasPrefix("nftables") {
-            let plan = NFTablesCompiler(options: options, family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
+            let plan = NFTablesCompiler(options: options.common, family: .ipv4).compile(state, scope: .full, previous: nil, existingChains: [], existingSets: [])
             size = plan.transaction.rendered().utf8.count
             rules = plan.transaction.count
             let commands = NFTCommands(runner: runner)

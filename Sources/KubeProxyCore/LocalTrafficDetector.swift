@@ -14,7 +14,7 @@ public enum LocalTrafficDetector: Hashable, Sendable {
     /// Whether the detector can tell local traffic at all.
     public var isImplemented: Bool { self != .none }
 
-    /// iptables match arguments for "traffic from a local pod".
+    /// iptables match arguments for "traffic from a local pod" (iptables and IPVS mode both write them).
     public var ifLocal: [String] {
         switch self {
         case .none: []

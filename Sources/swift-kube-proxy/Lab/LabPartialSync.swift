@@ -24,7 +24,17 @@ struct LabPartialSync: AsyncParsableCommand {
         let namespace = "skp-ps-\(getpid())-\(seed)"
         let host = SubprocessCommandRunner()
         guard try await host.run("ip", ["netns", "add", namespace]).succeeded else { throw ValidationError("cannot add namespace \(namespace)") }
-        defer { Self.blocking { _ = try? await host.run("ip", ["netns", "del", namespace]) } }
+        do {
+            try await check(in: namespace, host: host)
+        } catch {
+            _ = try? await host.run("ip", ["netns", "del", namespace])
+            throw error
+        }
+        _ = try? await host.run("ip", ["netns", "del", namespace])
+    }
+
+    /// The random partial syncs and their comparisons, in `namespace`.
+    func check(in namespace: String, host: any CommandRunner) async throws {
         var quiet = Logger(label: "lab")
         quiet.logLevel = .error
         let runner = NamespacedRunner(namespace: namespace, base: host)
@@ -58,12 +68,5 @@ struct LabPartialSync: AsyncParsableCommand {
         let strayDrift = try await verifier.differences(mode: verifyMode, state: state, options: options, backend: backend)
         print("partial-sync: \(mode) seed \(seed): \(partials) of \(steps) partial syncs, no drift; a stray entry: \(strayDrift.count) difference\(strayDrift.count == 1 ? "" : "s")")
         if partials != steps || strayDrift.count != 1 { throw ExitCode(1) }
-    }
-
-    /// Runs `body` to the end from synchronous code (the namespace's removal in a defer).
-    static func blocking(_ body: @escaping @Sendable () async -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        Task { await body(); done.signal() }
-        done.wait()
     }
 }

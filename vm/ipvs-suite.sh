@@ -83,13 +83,14 @@ result extip-bound $(in_ns node ip -o addr show dev kube-ipvs0 | grep -c "198.18
 tally web-after client --dst 198.18.10.10 --port 80 --count 30
 
 # verify: the live IPVS table, ipsets, kube-ipvs0 and iptables rules against a fresh sync in a
-# scratch namespace; then a stray virtual server (which no sync of ours removes at once) is drift.
+# scratch namespace; then a stray virtual server is drift. The proxy is stopped first: its next
+# periodic sync would delete the stray (every virtual server not wanted is ours to delete).
 verify() { in_ns node $B verify --config $X/config.yaml --manifests $RUN/cluster.json --iptables-backend legacy > $RUN/verify.out 2>&1; result "$1" $?; sed "s/^/VM-VERIFY-$1 /" $RUN/verify.out; }
 verify verify-exit
+stop_proxy
 in_ns node ipvsadm -A -t 198.18.255.254:1 -s rr
 verify verify-stray-exit
 in_ns node ipvsadm -D -t 198.18.255.254:1
-stop_proxy
 
 # A second scheduler, on restart: every virtual server switches to sh (source hashing). Before it,
 # leave a wanted real server at weight 0, as a run stopped mid-drain would (a known upstream bug).

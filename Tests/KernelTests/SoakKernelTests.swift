@@ -88,6 +88,8 @@ struct SoakKernelTests {
     @Test("churn and faults: no failed connection to a Service with a ready endpoint; verify finds no drift",
           arguments: ["iptables-nft", "iptables-legacy", "nftables"])
     func soak(mode: String) async throws {
+        // SKP_SOAK_MODES (comma-separated) runs only those modes, e.g. a long run of one.
+        if let only = Self.environment["SKP_SOAK_MODES"], !only.split(separator: ",").contains(Substring(mode)) { return }
         let lab = try Lab(prefix: "ks\(["iptables-nft", "iptables-legacy", "nftables"].firstIndex(of: mode)!)")
         defer { lab.tearDown() }
         let pki = try TestCertificates(ips: ["198.18.2.2"])
@@ -133,7 +135,7 @@ struct SoakKernelTests {
                                                     (0.55, "kill -9 and restart"), (0.65, "failing restore"), (0.7, "hanging restore"),
                                                     (0.8, "external flush")].filter { mode != "nftables" || !$0.name.hasSuffix("restore") }
         var nextFault = 0, apiBackAt: ContinuousClock.Instant?, hangEndsAt: ContinuousClock.Instant?, flushAt: ContinuousClock.Instant?, repairedAfter: Duration?, rssRestart = 0
-        var tally = Tally(), answeredSinceFlush = Set<String>()
+        var tally = Tally(), answeredSinceFlush = Set<String>(), diagnoses: [String] = []
         var round = 0
         while clock.now < end {
             let elapsed = Double((clock.now - start).components.seconds)
@@ -166,6 +168,11 @@ struct SoakKernelTests {
             let during = flushAt.flatMap { at in !answeredSinceFlush.contains(service) && clock.now < at + .seconds(15) ? "external flush" : nil }
             for outcome in lab.probe(from: "client", dst: ip, port: port, count: 2, udp: udp, timeout: 1000) {
                 tally.record(outcome, service: service, during: during)
+                if during == nil, !Self.pods.values.contains(outcome), diagnoses.count < 5 {
+                    let phase = nextFault > 0 ? faults[nextFault - 1].name : "before the first fault"
+                    diagnoses.append(Self.diagnose(lab, mode: mode, service: service, ip: ip, outcome: outcome,
+                                                   at: Double((clock.now - start) / .milliseconds(1)) / 1000, phase: phase))
+                }
                 if let at = flushAt, repairedAfter == nil, Self.pods.values.contains(outcome) {
                     answeredSinceFlush.insert(service)
                     if answeredSinceFlush.count == Self.tcpServices + Self.udpServices { repairedAfter = clock.now - at }
@@ -193,7 +200,9 @@ struct SoakKernelTests {
             verify: \(verify.output.split(separator: "\n").last ?? "")
             """
         print(report)
-        try? report.write(to: Lab.root.appendingPathComponent("soak-\(mode).txt"), atomically: true, encoding: .utf8)
+        let diagnosis = diagnoses.joined(separator: "\n\n")
+        try? (report + (diagnosis.isEmpty ? "" : "\n\n" + diagnosis)).write(to: Lab.root.appendingPathComponent("soak-\(mode).txt"), atomically: true, encoding: .utf8)
+        if !diagnosis.isEmpty { print(diagnosis) }
         #expect(tally.unexpected == 0, "\(report); first failures: \(tally.samples)")
         #expect(tally.tried > 100)
         #expect(verify.status == 0, "\(verify.output)")
@@ -201,6 +210,32 @@ struct SoakKernelTests {
         if mode != "nftables" { #expect(Set(restoreFaults) == ["failed", "hung"], "both restore faults met a sync") }
         #expect(rssEnd <= max(rssStart, rssRestart) * 11 / 10, "RSS grows by at most 10%: \(rssStart), \(rssRestart) -> \(rssEnd) KiB")
         #expect(lab.stopProxy() == 0)
+    }
+
+    /// What the node held when a probe failed unexpectedly, taken at once: the proxy's log lines of
+    /// the last 3 seconds, the Service's rules, and the conntrack entries to its address.
+    static func diagnose(_ lab: Lab, mode: String, service: String, ip: String, outcome: String, at seconds: Double, phase: String) -> String {
+        let formatter = ISO8601DateFormatter()
+        // The log's stamps (`2026-12-02T11:48:16+0000`, whole seconds) sort as text.
+        let stamp = DateFormatter()
+        stamp.locale = Locale(identifier: "en_US_POSIX")
+        stamp.timeZone = TimeZone(identifier: "UTC")
+        stamp.dateFormat = "yyyy-MM-dd'T'HH:mm:ssZ"
+        let since = stamp.string(from: Date().addingTimeInterval(-4))
+        let recent = lab.proxyLog.split(separator: "\n").filter { $0.prefix(24) >= since }
+        let rules = mode == "nftables"
+            ? lab.inNamespace("node", "nft list table ip kube-proxy").output.split(separator: "\n").filter { $0.contains(ip) || $0.contains(service) }
+            : lab.inNamespace("node", "\(mode)-save -t nat").output.split(separator: "\n").filter { $0.contains(ip) || $0.contains(service) }
+        let conntrack = lab.inNamespace("node", "conntrack -L -d \(ip) 2>&1").output
+        return """
+            SOAK-DIAG \(service) (\(ip)) \(outcome) at \(String(format: "%.3f", seconds)) s, after: \(phase); wall clock \(formatter.string(from: Date()))
+            proxy log (last 3 s):
+            \(recent.joined(separator: "\n"))
+            rules naming it:
+            \(rules.joined(separator: "\n"))
+            conntrack to it:
+            \(conntrack)
+            """
     }
 
     /// `iptables-{legacy,nft}-restore` wrappers in `directory/fault-bin`: a file `fail` there makes

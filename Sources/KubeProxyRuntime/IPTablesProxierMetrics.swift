@@ -17,13 +17,6 @@ public struct IPTablesProxierMetrics: Hashable, Sendable {
     public var noLocalEndpointsInternal = 0
     /// `kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy="external"}`
     public var noLocalEndpointsExternal = 0
-    /// Successful full and partial syncs.
-    public var fullSyncs = 0
-    public var partialSyncs = 0
-    /// Duration of the last successful sync.
-    public var lastSyncDuration: Duration = .zero
-    /// `kubeproxy_conntrack_reconciler_deleted_entries_total` (filters run).
-    public var conntrackDeletions = 0
 
     mutating func record(_ plan: IPTablesSyncPlan) {
         natRulesTotal = plan.natRuleTotal
@@ -31,10 +24,5 @@ public struct IPTablesProxierMetrics: Hashable, Sendable {
         filterRulesTotal = plan.filterRuleCount
         noLocalEndpointsInternal = plan.noLocalEndpointsInternal
         noLocalEndpointsExternal = plan.noLocalEndpointsExternal
-    }
-
-    mutating func observe(_ duration: Duration, full: Bool) {
-        lastSyncDuration = duration
-        if full { fullSyncs += 1 } else { partialSyncs += 1 }
     }
 }

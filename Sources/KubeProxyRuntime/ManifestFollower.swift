@@ -102,9 +102,8 @@ public struct ManifestFollower: Sendable {
                 }
                 schedule.changed()
             case .checkIntegrity:
-                let intact = await proxier.checkIntegrity()
-                if !intact { logger.warning("the integrity check failed (our rules were changed from outside); resyncing in full") }
-                schedule.checked(at: now, intact: intact)
+                // The proxier logs what it found broken; the next sync is full.
+                schedule.checked(at: now, intact: await proxier.checkIntegrity())
             case .sync(let forceFull):
                 if forceFull { await proxier.forceFullSync() }
                 do {

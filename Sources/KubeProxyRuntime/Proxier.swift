@@ -14,4 +14,17 @@ public protocol Proxier: Actor {
     func report() async -> ProxierReport
 }
 
-extension IPTablesProxier: Proxier {}
+/// How one sync went.
+public struct SyncOutcome: Hashable, Sendable {
+    public var full: Bool
+    /// The error, when the sync failed.
+    public var error: String?
+    public var duration: Duration
+    public var succeeded: Bool { error == nil }
+
+    public init(full: Bool, error: String? = nil, duration: Duration) {
+        self.full = full
+        self.error = error
+        self.duration = duration
+    }
+}

@@ -15,25 +15,3 @@ public struct ProxierReport: Sendable, Hashable {
 
     public init() {}
 }
-
-extension IPTablesProxier {
-    public func report() -> ProxierReport {
-        var r = ProxierReport()
-        r.iptablesNATTotal = metrics.natRulesTotal
-        r.iptablesNATLast = metrics.natRulesLast
-        r.iptablesFilterTotal = metrics.filterRulesTotal
-        r.restoreFailures = metrics.restoreFailures
-        r.partialRestoreFailures = metrics.partialRestoreFailures
-        r.noLocalEndpointsInternal = metrics.noLocalEndpointsInternal
-        r.noLocalEndpointsExternal = metrics.noLocalEndpointsExternal
-        return r
-    }
-}
-
-extension NFTablesProxier {
-    public func report() -> ProxierReport {
-        var r = ProxierReport()
-        r.nftablesSyncFailures = failures
-        return r
-    }
-}

@@ -121,7 +121,7 @@ struct Bench {
             let changed = SyntheticCluster.changingOneEndpoint(state)
             let oursPartial = seconds(await proxier.sync(changed).duration)
             // The same partial payload again, bare (its ":CHAIN" lines recreate what its "-X" lines delete).
-            let partialPayload = await proxier.lastPlan?.payload ?? ""
+            let partialPayload = await proxier.dataplane.lastPlan?.payload ?? ""
             let bareStart2 = ContinuousClock.now
             try await iptables.restore(partialPayload)
             let barePartial = seconds(ContinuousClock.now - bareStart2)

@@ -19,7 +19,7 @@ struct RepeatedSyncFixtureTests {
             if dir == "step09" {
                 try kernel.appendRule(table: "nat", line: "-A KUBE-SVC-X27LE4BHSL4DOUIK -j KUBE-SEP-AYCN5HPXMIRJNJXU")
             }
-            let before = await proxier.metrics.partialRestoreFailures
+            let before = await proxier.dataplane.metrics.partialRestoreFailures
             let outcome = await proxier.sync(try fixture.inputs().state)
             #expect(outcome.full == (step["sync"] as! String == "full"), "\(dir)")
             if step["expected"] is String {
@@ -27,11 +27,11 @@ struct RepeatedSyncFixtureTests {
                 let payload = try #require(kernel.payloads.last)
                 #expect(try IPTablesNormaliser.sorted(payload) == fixture.text("expected.txt"), "\(dir)")
                 let metrics = step["metrics"] as! [String: Int]
-                #expect(await proxier.metrics.natRulesLast == metrics["kubeproxy_sync_proxy_rules_iptables_last{table=\"nat\"}"], "\(dir)")
-                #expect(await proxier.metrics.natRulesTotal == metrics["kubeproxy_sync_proxy_rules_iptables_total{table=\"nat\"}"], "\(dir)")
+                #expect(await proxier.dataplane.metrics.natRulesLast == metrics["kubeproxy_sync_proxy_rules_iptables_last{table=\"nat\"}"], "\(dir)")
+                #expect(await proxier.dataplane.metrics.natRulesTotal == metrics["kubeproxy_sync_proxy_rules_iptables_total{table=\"nat\"}"], "\(dir)")
             } else {
                 #expect(!outcome.succeeded, "\(dir) must fail")
-                #expect(await proxier.metrics.partialRestoreFailures == before + 1)
+                #expect(await proxier.dataplane.metrics.partialRestoreFailures == before + 1)
                 #expect(await proxier.needFullSync)
                 #expect(kernel.dump.table("nat")?.chain("KUBE-SEP-AYCN5HPXMIRJNJXU") != nil)
             }
@@ -42,7 +42,7 @@ struct RepeatedSyncFixtureTests {
         #expect(nat.chain("KUBE-SVC-X27LE4BHSL4DOUIK")?.rules.contains { $0.target == "KUBE-SEP-AYCN5HPXMIRJNJXU" } == false)
     }
 
-    @Test("a full sync ensures the built-in jump rules and the canary; a vanished canary forces a full sync")
+    @Test("a full sync ensures the built-in jump rules and the canary; a vanished canary fails the integrity check and forces a full sync")
     func jumpRulesAndCanary() async throws {
         let kernel = FakeIPTables()
         let inputs = try FixtureCase("sync_proxy_rules_repeated/step01").inputs()
@@ -51,13 +51,13 @@ struct RepeatedSyncFixtureTests {
         let nat = try #require(kernel.dump.table("nat"))
         #expect(nat.chain("PREROUTING")?.rules.map(\.line) == ["-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"])
         #expect(kernel.dump.table("filter")?.chain("INPUT")?.rules.first?.line == "-A INPUT -j KUBE-FIREWALL")
-        #expect(await proxier.canaryPresent())
+        #expect(await proxier.checkIntegrity())
         await proxier.sync(inputs.state)
         #expect(await !proxier.needFullSync)
         kernel.deleteChain(table: "mangle", chain: "KUBE-PROXY-CANARY")
-        #expect(await !proxier.canaryPresent())
+        #expect(await !proxier.checkIntegrity())
         let outcome = await proxier.sync(inputs.state)
         #expect(outcome.full && outcome.succeeded)
-        #expect(await proxier.canaryPresent())
+        #expect(await proxier.checkIntegrity())
     }
 }

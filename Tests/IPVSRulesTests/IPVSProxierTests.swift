@@ -75,7 +75,7 @@ struct IPVSProxierTests {
         #expect(!script.contains("swap"))
         #expect(script.split(separator: "\n").filter { !$0.hasPrefix("create ") } == ["del KUBE-NODE-PORT-TCP 30080"])
         // The old real server had no connections: deleted at once; the NodePort virtual server goes.
-        #expect(await rig.proxier.lastOperations.map(\.description) == [
+        #expect(await rig.proxier.dataplane.lastOperations.map(\.description) == [
             "add destination TCP 198.18.10.10:80 -> 198.18.1.10:8080 weight 1",
             "delete destination TCP 198.18.10.10:80 -> 198.18.1.2:8080",
             "add destination TCP 198.18.20.1:80 -> 198.18.1.10:8080 weight 1",
@@ -99,14 +99,14 @@ struct IPVSProxierTests {
         #expect(try weights() == ["198.18.1.2:8080@0", "198.18.1.6:8080@1"])
         // Nothing changed, still connected: the draining virtual servers are re-read, nothing done.
         #expect(await rig.proxier.sync(Self.state(webEndpoints: ["198.18.1.6"], withNodePort: false)).succeeded)
-        #expect(await rig.proxier.lastOperations.isEmpty)
+        #expect(await rig.proxier.dataplane.lastOperations.isEmpty)
         #expect(try weights() == ["198.18.1.2:8080@0", "198.18.1.6:8080@1"])
         // The connection ends: the next sync, still partial, deletes the real server everywhere.
         rig.netlink.setConnections(destination: Self.ip("198.18.1.2").bytes, port: 8080, active: 0, inactive: 0)
         let outcome = await rig.proxier.sync(Self.state(webEndpoints: ["198.18.1.6"], withNodePort: false))
         #expect(outcome.succeeded && !outcome.full)
         #expect(try weights() == ["198.18.1.6:8080@1"])
-        #expect(await rig.proxier.lastOperations.map(\.description) == [
+        #expect(await rig.proxier.dataplane.lastOperations.map(\.description) == [
             "delete destination TCP 198.18.10.10:80 -> 198.18.1.2:8080", "delete destination TCP 198.18.20.1:80 -> 198.18.1.2:8080"])
     }
 

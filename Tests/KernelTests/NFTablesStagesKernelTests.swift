@@ -62,7 +62,7 @@ struct NFTablesStagesKernelTests {
         let first = single.table()
         #expect(first.count > 40 * 4)
         #expect(Self.difference(staged.table(), first) == [])
-        #expect(await many.lastPlan?.stages(servicesPerStage: 7).count == 2 + (40 + 6) / 7)
+        #expect(await many.dataplane.lastPlan?.stages(servicesPerStage: 7).count == 2 + (40 + 6) / 7)
 
         let changed = SyntheticCluster.changingOneEndpoint(state, index: 20)
         for proxier in [one, many] { #expect(await proxier.sync(changed).succeeded) }

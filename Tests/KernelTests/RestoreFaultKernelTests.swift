@@ -46,7 +46,7 @@ struct RestoreFaultKernelTests {
         let failed = await proxier.sync(b)
         #expect(clock.now - start < .seconds(5), "killed at the timeout, not waited for")
         #expect(!failed.succeeded && (failed.error ?? "").contains("timed out"), "\(failed.error ?? "")")
-        #expect(await proxier.metrics.restoreFailures == 1)
+        #expect(await proxier.dataplane.metrics.restoreFailures == 1)
         #expect(await proxier.needFullSync)
         #expect(try await verifier.differences(mode: .iptables, state: a, options: Self.options, backend: .legacy).isEmpty, "the kernel still holds state A")
         runner.hanging.withLock { $0 = false }

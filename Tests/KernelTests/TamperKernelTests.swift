@@ -58,7 +58,7 @@ struct TamperKernelTests {
         try lab.startProxy(flags: "--manifests '\(lab.manifestPath)' --proxy-mode nftables --iptables-sync-period 2s")
         try damageAndRepair(lab, "nft flush table", "nft flush table ip kube-proxy")
         try damageAndRepair(lab, "service-ips emptied", "nft flush map ip kube-proxy service-ips")
-        #expect(lab.proxyLog.contains("our table was changed from outside"), "\(lab.proxyLog)")
+        #expect(lab.proxyLog.contains("our rules were changed from outside"), "\(lab.proxyLog)")
         let converged = lab.verify("--proxy-mode nftables")
         #expect(converged.status == 0 && converged.output.contains("no drift"), "\(converged.output)")
         #expect(lab.stopProxy() == 0)

@@ -20,7 +20,7 @@ struct NFTablesProxierTests {
         #expect(await proxier.sync(a).succeeded)
         let b = SyntheticCluster.changingOneEndpoint(a, index: 2)
         #expect(await proxier.sync(b).succeeded)
-        let stale = try #require(await proxier.lastPlan?.staleChains.first)
+        let stale = try #require(await proxier.dataplane.lastPlan?.staleChains.first)
         #expect(nft.table.chainNames.contains(stale))
         let afterB = nft.transactions.count
 
@@ -45,7 +45,7 @@ struct NFTablesProxierTests {
         #expect(await proxier.sync(a).succeeded)
         let b = SyntheticCluster.changingOneEndpoint(a, index: 1)
         #expect(await proxier.sync(b).succeeded)
-        let stale = try #require(await proxier.lastPlan?.staleChains.first)
+        let stale = try #require(await proxier.dataplane.lastPlan?.staleChains.first)
         try await Task.sleep(for: .milliseconds(1100))
         nft.refuse { $0.rendered().contains("delete chain") }
         let c = SyntheticCluster.changingOneEndpoint(b, index: 3)

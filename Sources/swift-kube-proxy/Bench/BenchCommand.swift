@@ -20,7 +20,7 @@ struct Bench: AsyncParsableCommand {
     var modes = "iptables-legacy,iptables-nft,iptables-legacy-tree,iptables-nft-tree,nftables"
     @Option(help: "Service counts (comma-separated).") var services = "100,1000,5000,10000,30000"
     @Option(help: "Endpoints per Service.") var endpoints = 1
-    @Option(help: "nftables modes: Service ports per transaction in large syncs.") var servicesPerTransaction = NFTablesProxier.defaultServicesPerTransaction
+    @Option(help: "nftables modes: Service ports per transaction in large syncs.") var servicesPerTransaction = NFTablesDataplane.defaultServicesPerTransaction
     @Option(help: "Connections measured per target.") var samples = 2000
     @Flag(help: "A short run (100 and 1000 Services, 300 samples): under a minute.") var quick = false
     @Option(help: "Where to write bench.csv and bench.svg.") var output = "bench-results"

@@ -5,7 +5,7 @@ import Netlink
 
 /// Deletes stale UDP conntrack entries over ctnetlink, as upstream does since 1.32: one dump of
 /// the family's table, the matching entries chosen here, then one delete per entry (batched, an
-/// entry already gone is fine). No process per flow.
+/// entry already gone is fine). No process per flow; the socket's calls run on ``BlockingIO``'s threads.
 public struct ConntrackNetlink: ConntrackCleaner {
     let socket: NetlinkSocket
     let logger: Logger
@@ -22,9 +22,9 @@ public struct ConntrackNetlink: ConntrackCleaner {
 
     public func delete(_ deletions: [ConntrackDeletion], family: IPFamily) async -> Int {
         guard !deletions.isEmpty else { return 0 }
-        let familyNumber: UInt8 = family == .ipv4 ? 2 : 10
+        let (socket, familyNumber): (NetlinkSocket, UInt8) = (socket, family == .ipv4 ? 2 : 10)
         do {
-            let replies = try socket.request(Conntrack.dumpRequest(family: familyNumber, sequence: socket.nextSequence()))
+            let replies = try await BlockingIO.run { try socket.request(Conntrack.dumpRequest(family: familyNumber, sequence: socket.nextSequence())) }
             // Filters by destination port first: a node may hold 100k entries.
             let byPort = Dictionary(grouping: deletions, by: \.origPortDst)
             var doomed: [Conntrack.Entry] = []
@@ -36,7 +36,7 @@ public struct ConntrackNetlink: ConntrackCleaner {
             guard !doomed.isEmpty else { return 0 }
             let first = socket.nextSequence(count: UInt32(doomed.count))
             let requests = doomed.enumerated().map { Conntrack.deleteRequest($0.element.original, family: familyNumber, sequence: first &+ UInt32($0.offset)) }
-            do { try socket.requestBatch(requests) } catch let error as NetlinkError where error.code == .kernel {
+            do { try await BlockingIO.run { try socket.requestBatch(requests) } } catch let error as NetlinkError where error.code == .kernel {
                 // The kernel handles every request of a batch; ENOENT (expired meanwhile) is expected.
                 if error.errno != 2 { logger.warning("some stale conntrack entries were not deleted", metadata: ["error": "\(error)"]) }
             }

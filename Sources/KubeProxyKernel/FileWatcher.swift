@@ -8,16 +8,14 @@ import Synchronization
 /// It watches the directory of each path and of what each path resolves to now (re-resolved after
 /// every event), so an atomic rename and a link swap are seen at once. Events are not filtered by
 /// name: the caller compares a cheap fingerprint. Its own thread blocks in `poll`, never a task of
-/// Swift's cooperative pool; ``stop()`` (or deinit) ends it.
+/// Swift's cooperative pool; ``stop()`` (or deinit) ends it without waiting for it, and the thread
+/// closes its descriptors as it leaves.
 public final class FileWatcher: Sendable {
     public let paths: [String]
     private let inotify: Int32
-    /// A pipe whose write end ``stop()`` writes to wake the thread.
-    private let wake: (read: Int32, write: Int32)
-    private let stopped = Atomic(false)
-    /// The watching thread's `pthread_self()`, so that a stop from that thread does not wait for itself.
-    private let workerID = ThreadID()
-    private let finished = DispatchSemaphore(value: 0)
+    /// The write end of a pipe the thread polls: ``stop()`` writes to it and closes it.
+    private let wake: Int32
+    private let stopped = StopFlag()
 
     /// Directory events that can change what a path reads.
     static let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -30,14 +28,11 @@ public final class FileWatcher: Sendable {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { close(inotify); throw FileWatcherError(code: .cannotOpen, detail: "pipe: errno \(errno)") }
         for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        wake = (pipeEnds[0], pipeEnds[1])
+        wake = pipeEnds[1]
         addWatches()
-        let (inotify, wake, finished, workerID) = (inotify, wake.read, finished, workerID)
-        let started = DispatchSemaphore(value: 0)
+        let (inotify, wake, stopped) = (inotify, pipeEnds[0], stopped)
         let worker = Thread { [weak self] in
-            defer { finished.signal() }
-            workerID.value.store(UInt(pthread_self()), ordering: .releasing)
-            started.signal()
+            defer { close(inotify); close(wake) }
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
                 var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
@@ -48,13 +43,13 @@ public final class FileWatcher: Sendable {
                 if fds[1].revents != 0 { return }
                 guard fds[0].revents != 0 else { continue }
                 while read(inotify, &buffer, buffer.count) > 0 {}   // drain; the events' details do not matter
+                if stopped.value.load(ordering: .acquiring) { return }
                 self?.addWatches()
                 onChange()
             }
         }
         worker.name = "skp-file-watcher"
         worker.start()
-        started.wait()
     }
 
     /// Watches the directories of the paths and of their current targets (idempotent per directory).
@@ -74,25 +69,21 @@ public final class FileWatcher: Sendable {
         }
     }
 
-    /// Ends the watching thread; `onChange` is not called afterwards.
+    /// Ends the watching thread (at once, without waiting for it): no event after this call
+    /// reaches `onChange`.
     public func stop() {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !stopped.value.exchange(true, ordering: .acquiringAndReleasing) else { return }
         var one: UInt8 = 1
-        _ = write(wake.write, &one, 1)
-        if UInt(pthread_self()) != workerID.value.load(ordering: .acquiring) { finished.wait() }
+        _ = write(wake, &one, 1)
+        close(wake)
     }
 
-    deinit {
-        stop()
-        close(inotify)
-        close(wake.read)
-        close(wake.write)
-    }
+    deinit { stop() }
 }
 
-/// A thread's `pthread_self()`, shared with that thread.
-final class ThreadID: Sendable {
-    let value = Atomic<UInt>(0)
+/// Whether ``FileWatcher/stop()`` was called, shared with its thread.
+final class StopFlag: Sendable {
+    let value = Atomic(false)
 }
 
 /// Why a ``FileWatcher`` could not start.

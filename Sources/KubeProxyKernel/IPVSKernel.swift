@@ -2,28 +2,6 @@ import IPVSRules
 import KubeProxyModel
 import Netlink
 
-/// Something that carries netlink requests to a kernel: ``NetlinkSocket``, or a fake in tests.
-public protocol NetlinkTransport: Sendable {
-    func request(_ message: NetlinkMessage) throws -> [NetlinkMessage]
-    /// Sends requests that expect only acks; throws for the first refused one (with its index).
-    func requestBatch(_ messages: [NetlinkMessage]) throws
-    func nextSequence() -> UInt32
-}
-
-extension NetlinkTransport {
-    /// One request at a time.
-    public func requestBatch(_ messages: [NetlinkMessage]) throws {
-        for (index, message) in messages.enumerated() {
-            do { _ = try request(message) } catch let error as NetlinkError {
-                throw NetlinkError(code: error.code, errno: error.errno, message: "netlink batch: request \(index) of \(messages.count) refused",
-                                   batchIndex: index)
-            }
-        }
-    }
-}
-
-extension NetlinkSocket: NetlinkTransport {}
-
 /// IPVS over generic netlink: lists the kernel's virtual and real servers and applies
 /// ``IPVSOperation``s, one request each, in order.
 public final class IPVSKernel: Sendable {

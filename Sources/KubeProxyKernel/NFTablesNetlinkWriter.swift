@@ -8,15 +8,16 @@ import Synchronization
 /// write them (Service chains, rules, elements: every partial sync), and through `nft` otherwise
 /// (the table's setup). `nft -f` first loads a cache of the whole table, about a second at 10k
 /// Services; the batch costs what it contains. Everything else (`check`, listings) is `nft`'s.
+/// Sends and receives run on ``BlockingIO``'s threads, off Swift's cooperative pool.
 public final class NFTablesNetlinkWriter: NFTablesInterface {
     let nft: any NFTablesInterface
-    let socket: NetlinkSocket
+    let socket: any NetfilterTransport
     let encoder = NFTNetlinkEncoder()
     let logger: Logger
     private let counts = Mutex<(netlink: Int, nft: Int)>((0, 0))
 
-    /// - Parameter socket: a `NETLINK_NETFILTER` socket in the network namespace to program.
-    public init(nft: any NFTablesInterface, socket: NetlinkSocket, logger: Logger = Logger(label: "swift-kube-proxy.nftables")) {
+    /// - Parameter socket: a `NETLINK_NETFILTER` socket in the network namespace to program (or a fake).
+    public init(nft: any NFTablesInterface, socket: any NetfilterTransport, logger: Logger = Logger(label: "swift-kube-proxy.nftables")) {
         self.nft = nft
         self.socket = socket
         self.logger = logger
@@ -42,8 +43,9 @@ public final class NFTablesNetlinkWriter: NFTablesInterface {
             return
         }
         let first = encoded.messages.first!.sequence, last = encoded.messages.last!.sequence
+        let (socket, batch) = (socket, NFTablesNetlink.batch(encoded.messages, begin: first - 1, end: last + 1))
         do {
-            try socket.transaction(NFTablesNetlink.batch(encoded.messages, begin: first - 1, end: last + 1))
+            try await BlockingIO.run { try socket.transaction(batch) }
         } catch let error as NetlinkError {
             // The batch's message index, less BATCH_BEGIN, names the operation (1-based, as nft's lines).
             let operation = error.batchIndex.flatMap { $0 >= 1 && $0 <= encoded.operations.count ? encoded.operations[$0 - 1] : nil }
@@ -67,18 +69,21 @@ public final class NFTablesNetlinkWriter: NFTablesInterface {
         guard let nfFamily = NFTablesNetlink.Family(name: family) else {
             return try await nft.summary(family: family, table: table, chains: chains, containers: containers)
         }
-        var summary = NFTTableSummary()
-        for chain in chains {
-            let request = NFTablesNetlink.dumpRules(family: nfFamily, table: table, chain: chain, sequence: socket.nextSequence())
-            guard let replies = try Self.unlessMissing({ try socket.request(request) }) else { continue }
-            summary.rules[chain] = replies.count
+        let socket = socket
+        return try await BlockingIO.run {
+            var summary = NFTTableSummary()
+            for chain in chains {
+                let request = NFTablesNetlink.dumpRules(family: nfFamily, table: table, chain: chain, sequence: socket.nextSequence())
+                guard let replies = try Self.unlessMissing({ try socket.request(request) }) else { continue }
+                summary.rules[chain] = replies.count
+            }
+            for container in containers {
+                let request = NFTablesNetlink.dumpElements(family: nfFamily, table: table, set: container, sequence: socket.nextSequence())
+                guard let replies = try Self.unlessMissing({ try socket.request(request) }) else { continue }
+                summary.elements[container] = try replies.reduce(0) { $0 + (try NFTablesNetlink.elementCount(in: $1)) }
+            }
+            return summary
         }
-        for container in containers {
-            let request = NFTablesNetlink.dumpElements(family: nfFamily, table: table, set: container, sequence: socket.nextSequence())
-            guard let replies = try Self.unlessMissing({ try socket.request(request) }) else { continue }
-            summary.elements[container] = try replies.reduce(0) { $0 + (try NFTablesNetlink.elementCount(in: $1)) }
-        }
-        return summary
     }
 
     /// `body`'s result, or nil when the kernel answers ENOENT (no such chain or set).

@@ -75,7 +75,8 @@ public actor IPVSDataplane: Dataplane {
         if !(await dummy.exists()) { problems.append("\(dummy.name) is gone") }
         if problems.isEmpty, sinceLastSync, let desired = lastDesired, let bound = lastBound, let sets = lastSets, let family {
             do {
-                let present = Set(try ipvs.virtualServers(family).map(\.key))
+                let ipvs = ipvs
+                let present = Set(try await BlockingIO.run { try ipvs.virtualServers(family) }.map(\.key))
                 let gone = desired.keys.filter { !present.contains($0) }
                 if let first = gone.first { problems.append("\(gone.count) virtual servers gone, e.g. \(first)") }
                 let addresses = try await dummy.addresses()
@@ -136,11 +137,12 @@ public actor IPVSDataplane: Dataplane {
         let current: [VirtualServer], wanted: [VirtualServer.Key: VirtualServer]
         var untouched: [VirtualServer.Key: VirtualServer] = [:]
         if listAll {
-            current = try ipvs.virtualServers(state.family)
+            let (ipvs, family) = (ipvs, state.family)
+            current = try await BlockingIO.run { try ipvs.virtualServers(family) }
             wanted = desired.virtualServers
             lastFullListing = start
         } else {
-            let reread = try refreshed(desired: desired.virtualServers)
+            let reread = try await refreshed(desired: desired.virtualServers)
             current = reread.current
             wanted = desired.virtualServers.filter { reread.keys.contains($0.key) }
             untouched = (kernelTable ?? [:]).filter { !reread.keys.contains($0.key) }
@@ -151,7 +153,8 @@ public actor IPVSDataplane: Dataplane {
         }
         steps.lap(listAll ? "list" : "reread")
         kernelTable = nil
-        try ipvs.apply(operations)
+        let ipvs = ipvs
+        try await BlockingIO.run { try ipvs.apply(operations) }
         steps.lap("ipvs")
         try await iptables.restore(payload)
         steps.lap("iptables")
@@ -170,12 +173,13 @@ public actor IPVSDataplane: Dataplane {
     /// The cached table with fresh copies of the virtual servers that may differ from it: those
     /// whose desired state changed since the last sync, and those draining a real server (their
     /// connection counts decide when it goes).
-    func refreshed(desired: [VirtualServer.Key: VirtualServer]) throws -> (keys: Set<VirtualServer.Key>, current: [VirtualServer]) {
+    func refreshed(desired: [VirtualServer.Key: VirtualServer]) async throws -> (keys: Set<VirtualServer.Key>, current: [VirtualServer]) {
         guard let table = kernelTable, let last = lastDesired else { return ([], []) }
         var refresh = Set(desired.filter { last[$0.key] != $0.value }.keys)
         refresh.formUnion(last.keys.filter { desired[$0] == nil })
         refresh.formUnion(table.filter { $0.value.realServers.contains { $0.weight == 0 } }.keys)
-        return (refresh, try ipvs.virtualServers(refresh.sorted()))
+        let (ipvs, keys) = (ipvs, refresh.sorted())
+        return (refresh, try await BlockingIO.run { try ipvs.virtualServers(keys) })
     }
 
     public func report() -> ProxierReport { ProxierReport() }

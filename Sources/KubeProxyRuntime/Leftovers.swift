@@ -72,9 +72,9 @@ public struct Leftovers: Sendable {
     func removeIPVSServers() async -> [Removal] {
         var done: [Removal] = []
         if let ipvs = ipvs() {
-            let count = IPFamily.allCases.reduce(0) { $0 + ((try? ipvs.virtualServers($1))?.count ?? 0) }
+            let count = (try? await BlockingIO.run { IPFamily.allCases.reduce(0) { $0 + ((try? ipvs.virtualServers($1))?.count ?? 0) } }) ?? 0
             if count > 0 {
-                do { try ipvs.flush(); done.append(Removal(what: "\(count) IPVS virtual servers")) } catch {
+                do { try await BlockingIO.run { try ipvs.flush() }; done.append(Removal(what: "\(count) IPVS virtual servers")) } catch {
                     done.append(Removal(what: "IPVS virtual servers", error: "\(error)"))
                 }
             }

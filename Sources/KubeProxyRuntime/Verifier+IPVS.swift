@@ -31,7 +31,8 @@ extension Verifier {
         // This namespace: the process's, or the one `runner` enters.
         let liveSocket = if let inside = runner as? NamespacedRunner { try NetworkNamespace.run(in: inside.namespace) { try NetlinkSocket() } } else { try NetlinkSocket() }
         let liveIPVS = try IPVSKernel(transport: liveSocket)
-        var found = IPVSDrift.virtualServers(live: try liveIPVS.virtualServers(family), expected: try scratchIPVS.virtualServers(family))
+        let (live, expected) = try await BlockingIO.run { (try liveIPVS.virtualServers(family), try scratchIPVS.virtualServers(family)) }
+        var found = IPVSDrift.virtualServers(live: live, expected: expected)
         let (liveSets, expectedSets) = (try await runner.run("ipset", ["save"]), try await there.run("ipset", ["save"]))
         found += IPVSDrift.ipsets(live: liveSets.stdout, expected: expectedSets.stdout)
         let liveAddresses = (try? await DummyInterface(runner: runner).addresses()) ?? []

@@ -34,3 +34,10 @@ wait "$API_PID"; API_PID=
 cat "$work/api.log" | grep -v "^serving\|^loaded\|^waiting"
 echo "resident memory after the changes: $(( $(ps -o rss= -p "$PROXY_PID") / 1024 )) MiB"
 ip netns exec "${P}node" curl -s http://127.0.0.1:10249/metrics | grep -E '^kubeproxy_network_programming_duration_seconds_(count|sum)'
+# Where a partial sync's time goes, from the wake-up to the end of the kernel write: the steps of
+# its "sync done" lines (inputs = the objects turned into the state; decide = full or partial and
+# which Services changed; list + compile = up to the start of the kernel write).
+grep 'sync done' "$work/proxy.log" | grep 'full=false' | grep -o 'steps=.*' | sed 's/^steps=//' | tr ' ' '\n' | grep '=[0-9.]*s$' |
+  sed 's/=/ /; s/s$//' | sort -k1,1 -k2,2n | awk '{k[NR] = $1; v[NR] = $2} END {
+    for (i = 1; i <= NR; i = j) { for (j = i; j <= NR && k[j] == k[i]; j++) {}; n = j - i
+      printf "partial-sync step %-10s p50 %.3f s  p99 %.3f s  (%d syncs)\n", k[i], v[i + int((n - 1) / 2)], v[i + int((n - 1) * 0.99 + 0.5)], n } }'

@@ -55,6 +55,16 @@ public final class APISource: ManifestProvider {
 
     public func watch(_ onChange: @escaping @Sendable () -> Void) throws -> any ManifestWatch { box.observe(onChange) }
 
+    /// Each informer's changes since the last call (everything listed, the first time).
+    public func changes() throws -> ManifestChanges {
+        var changes = ManifestChanges()
+        changes.services = services.takeChanges()
+        changes.endpointSlices = endpointSlices.takeChanges()
+        changes.nodes = nodes.takeChanges()
+        changes.serviceCIDRs = serviceCIDRs.takeChanges()
+        return changes
+    }
+
     public func load() throws -> Manifests {
         var manifests = Manifests()
         manifests.services = services.objects

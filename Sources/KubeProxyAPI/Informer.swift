@@ -7,14 +7,20 @@ import Synchronization
 /// Lists then watches one resource, keeping every object by `namespace/name`: pages of
 /// `pageSize` (`limit`/`continue`), a watch from the list's resourceVersion with bookmarks, a
 /// re-watch when the server ends the stream, a relist on 410 Gone, and a jittered exponential
-/// backoff after errors. `onChange` runs after every change to the store.
+/// backoff after errors. `onChange` runs after every change to the store; ``takeChanges()`` says
+/// which objects changed since it was last called (a relist counts what differs from the store).
 public final class Informer<Object: APIObject>: Sendable {
     public let resource: APIResource
     let client: APIClient
     let logger: Logger
     let onChange: @Sendable () -> Void
     public let settings: InformerSettings
-    private let store = Mutex<[String: Object]>([:])
+    private struct Store {
+        var objects: [String: Object] = [:]
+        /// Changed since the last ``takeChanges()``: the object now, or nil when deleted.
+        var pending: [String: Object?] = [:]
+    }
+    private let store = Mutex(Store())
     private let counters = Mutex(Counters())
 
     /// What happened so far (for tests, logs and metrics).
@@ -38,8 +44,16 @@ public final class Informer<Object: APIObject>: Sendable {
         self.onChange = onChange
     }
 
-    public var objects: [Object] { store.withLock { Array($0.values) } }
-    public var count: Int { store.withLock { $0.count } }
+    public var objects: [Object] { store.withLock { Array($0.objects.values) } }
+    public var count: Int { store.withLock { $0.objects.count } }
+
+    /// The objects changed since the last call (every object, the first time after the list).
+    public func takeChanges() -> [String: Object?] {
+        store.withLock { store in
+            defer { store.pending = [:] }
+            return store.pending
+        }
+    }
     public var stats: Counters { counters.withLock { $0 } }
     public var hasSynced: Bool { counters.withLock { $0.synced } }
 
@@ -95,7 +109,13 @@ public final class Informer<Object: APIObject>: Sendable {
             resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
             token = page.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
-        store.withLock { $0 = fresh }
+        store.withLock { store in
+            for (key, object) in fresh where object.metadata.resourceVersion == nil || store.objects[key]?.metadata.resourceVersion != object.metadata.resourceVersion {
+                store.pending[key] = .some(object)
+            }
+            for key in store.objects.keys where fresh[key] == nil { store.pending[key] = .some(nil) }
+            store.objects = fresh
+        }
         counters.withLock {
             $0.lists += 1
             $0.synced = true
@@ -134,7 +154,11 @@ public final class Informer<Object: APIObject>: Sendable {
                     continue
                 }
                 let key = object.metadata.namespacedName
-                store.withLock { if event.type == "DELETED" { $0[key] = nil } else { $0[key] = object } }
+                store.withLock { store in
+                    let now: Object? = event.type == "DELETED" ? nil : object
+                    store.objects[key] = now
+                    store.pending[key] = .some(now)
+                }
                 counters.withLock { $0.events += 1 }
                 onChange()
             default:

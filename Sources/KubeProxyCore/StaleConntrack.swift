@@ -23,7 +23,9 @@ public struct ConntrackDeletion: Hashable, Sendable, CustomStringConvertible {
 /// Which UDP conntrack entries would keep sending traffic to a removed endpoint, or to nowhere,
 /// after a change from `previous` to `current` (upstream's stale-UDP cleanup).
 public enum StaleConntrack {
-    public static func deletions(previous: ProxyState?, current: ProxyState) -> [ConntrackDeletion] {
+    /// - Parameter services: when given, only these Services (`namespace/name`) can have changed:
+    ///   the others are not looked at (a change tracker's set: no walk of the whole cluster).
+    public static func deletions(previous: ProxyState?, current: ProxyState, services: Set<String>? = nil) -> [ConntrackDeletion] {
         var result: [ConntrackDeletion] = []
         func frontends(_ svc: ServicePortInfo) -> [(IPAddress?, Int)] {
             var list: [(IPAddress?, Int)] = [(svc.clusterIP, svc.port)]
@@ -37,7 +39,11 @@ public enum StaleConntrack {
         func goneTo(_ svc: ServicePortInfo, _ gone: [Endpoint]) -> [ConntrackDeletion] {
             gone.flatMap { ep in frontends(svc).map { ConntrackDeletion(origDst: $0.0, origPortDst: $0.1, replySrc: ep.ip, replyPortSrc: ep.port) } }
         }
-        for name in current.sortedServicePortNames where name.protocol == .udp {
+        func names(_ state: ProxyState) -> [ServicePortName] {
+            guard let services else { return state.sortedServicePortNames }
+            return state.services.keys.filter { $0.protocol == .udp && services.contains($0.namespacedName) }.sorted()
+        }
+        for name in names(current) where name.protocol == .udp {
             let svc = current.services[name]!
             let now = serving(current, name)
             let before = previous?.services[name] == nil ? [] : serving(previous, name)
@@ -52,7 +58,7 @@ public enum StaleConntrack {
             result += goneTo(svc, before.filter { !kept.contains($0.description) })
         }
         // A deleted UDP Service: its flows must not keep reaching its old endpoints either.
-        for name in previous?.sortedServicePortNames ?? [] where name.protocol == .udp && current.services[name] == nil {
+        for name in previous.map(names) ?? [] where name.protocol == .udp && current.services[name] == nil {
             result += goneTo(previous!.services[name]!, serving(previous, name))
         }
         return result

@@ -14,11 +14,11 @@ public actor DualStackProxier: Proxier {
 
     /// Syncs `state` with its family's proxier.
     @discardableResult
-    public func sync(_ state: ProxyState) async -> SyncOutcome {
+    public func sync(_ state: ProxyState, changedServices: Set<String>?, steps: SyncSteps) async -> SyncOutcome {
         guard let proxier = proxiers.first(where: { $0.family == state.family })?.proxier else {
             return SyncOutcome(full: true, error: "no proxier for \(state.family.rawValue)", duration: .zero)
         }
-        return await proxier.sync(state)
+        return await proxier.sync(state, changedServices: changedServices, steps: steps)
     }
 
     /// Every family's check runs (each repairs its own); intact only when all are.

@@ -8,6 +8,8 @@ import Logging
 /// Runs a proxier against a source of objects (manifest files, an API server) until cancelled:
 /// a sync at start, then one whenever the objects change, at most once per `minSyncPeriod`, and at least once per
 /// `syncPeriod` (upstream's bounded-frequency runner). A sync that fails is retried after `syncPeriod`.
+/// Each sync takes the source's changes into a ``ProxyStateTracker`` per family: the work from an
+/// event to the kernel write is that of the objects changed, not of the cluster.
 public struct ManifestFollower: Sendable {
     public let source: any ManifestProvider
     public let config: KubeProxyConfiguration
@@ -15,8 +17,6 @@ public struct ManifestFollower: Sendable {
     public let makeProxier: @Sendable (ProxierInputs) throws -> any Proxier
     public let features: KernelFeatures
     public let logger: Logger
-    /// Conversions of unchanged Services and EndpointSlices, kept across syncs, per family.
-    let memos: [IPFamily: ConversionMemo] = [.ipv4: ConversionMemo(), .ipv6: ConversionMemo()]
     /// Upstream's FullSyncPeriod: a full resync at least this often.
     public var fullSyncPeriod: Duration = .seconds(3600)
     /// Whether a dual-stack node gets a proxier per family (false: the primary family only).
@@ -37,16 +37,28 @@ public struct ManifestFollower: Sendable {
         self.makeProxier = makeProxier
     }
 
-    /// Loads the current inputs of each family the node proxies (the primary first), logging
-    /// every object that had to be skipped.
-    func load() throws -> (inputs: [ProxierInputs], manifests: Manifests) {
-        let manifests = try source.load()
-        for problem in manifests.problems { logger.warning("skipping manifest document", metadata: ["problem": "\(problem)"]) }
-        let inputs = ProxierInputs.all(config: config, manifests: manifests, hostname: HostFacts.hostname(),
-                                       hostAddresses: HostFacts.interfaceAddresses(), features: features, memos: memos)
-        // Validation does not depend on the family: the primary's list names every skipped object.
-        for skipped in inputs[0].skipped { logger.warning("skipping object", metadata: ["object": "\(skipped.object)", "field": "\(skipped.field)", "reason": "\(skipped.reason)"]) }
-        return (inputs, manifests)
+    /// The inputs of each family the node proxies (the primary first): the node's facts and each
+    /// family's options, which the proxiers are made with.
+    func load() throws -> [ProxierInputs] {
+        ProxierInputs.all(config: config, manifests: try source.load(), hostname: HostFacts.hostname(),
+                          hostAddresses: HostFacts.interfaceAddresses(), features: features)
+    }
+
+    /// Takes the source's changes into every family's tracker; logs the objects among them that
+    /// had to be skipped (validation does not depend on the family: the primary's list names them
+    /// all), and the source's skipped documents when they differ from the last ones logged.
+    func take(into trackers: inout [ProxyStateTracker], problemsLogged: inout [ManifestProblem]) throws -> ManifestChanges {
+        let changes = try source.changes()
+        if changes.problems != problemsLogged {
+            for problem in changes.problems { logger.warning("skipping manifest document", metadata: ["problem": "\(problem)"]) }
+            problemsLogged = changes.problems
+        }
+        for index in trackers.indices {
+            let skipped = trackers[index].apply(changes)
+            guard index == 0 else { continue }
+            for s in skipped { logger.warning("skipping object", metadata: ["object": "\(s.object)", "field": "\(s.field)", "reason": "\(s.reason)"]) }
+        }
+        return changes
     }
 
     /// Runs until the task is cancelled; the rules stay in place afterwards. Change-driven: it
@@ -60,7 +72,7 @@ public struct ManifestFollower: Sendable {
         var lastNotReady = ""
         while first == nil {
             try Task.checkCancellation()
-            do { first = try load().inputs } catch let notReady as ManifestNotReady {
+            do { first = try load() } catch let notReady as ManifestNotReady {
                 // Nothing programmed yet by us (or a previous run's rules): wait for a usable picture.
                 if notReady.description != lastNotReady { logger.warning("waiting for the manifests: \(notReady)") }
                 lastNotReady = notReady.description
@@ -87,6 +99,10 @@ public struct ManifestFollower: Sendable {
         var schedule = SyncSchedule(minSyncPeriod: config.resolvedMinSyncPeriod.duration, syncPeriod: config.resolvedSyncPeriod.duration,
                                     fullSyncPeriod: fullSyncPeriod, start: clock.now)
         var seen: [String] = []
+        var trackers = firsts.map { ProxyStateTracker(family: $0.state.family, nodeName: $0.node.name) }
+        var problemsLogged: [ManifestProblem] = []
+        // Slice changes whose rules are not yet known to be in the kernel (network programming latency).
+        var unprogrammed: [String: EndpointSlice?] = [:]
         while !Task.isCancelled {
             let now = clock.now
             switch schedule.next(now: now) {
@@ -107,25 +123,30 @@ public struct ManifestFollower: Sendable {
             case .sync(let forceFull):
                 if forceFull { await proxier.forceFullSync() }
                 do {
+                    var steps = SyncSteps(start: now)
                     let fingerprint = source.fingerprint()
-                    let (inputs, manifests) = try load()
+                    let changes = try take(into: &trackers, problemsLogged: &problemsLogged)
+                    unprogrammed.merge(changes.endpointSlices) { $1 }
+                    steps.lap("inputs")
                     seen = fingerprint
                     lastNotReady = ""
                     // Each family in turn (the families proxied were fixed at start); one family's
-                    // failure does not stop the other's sync.
+                    // failure does not stop the other's (a failed one's next sync is full).
                     var outcomes: [SyncOutcome] = []
-                    for family in firsts.map(\.state.family) {
-                        guard let familyInputs = inputs.first(where: { $0.state.family == family }) else { continue }
-                        outcomes.append(await proxier.sync(familyInputs.state))
+                    for index in trackers.indices {
+                        let changed = trackers[index].takeChangedServices()
+                        outcomes.append(await proxier.sync(trackers[index].state, changedServices: changed, steps: steps))
+                        steps = SyncSteps()
                     }
                     schedule.synced(at: now, full: outcomes.allSatisfy(\.full))
                     let report = await proxier.report()
                     for outcome in outcomes { metrics?.synced(outcome, report: report) }
                     if outcomes.allSatisfy(\.succeeded) {
                         health?.updated()
-                        health?.setNodeEligible(manifests.nodes.first { $0.metadata.name == first.node.name }?.metadata.deletionTimestamp == nil)
-                        metrics?.programmed(manifests.endpointSlices)
-                        await serviceHealth?.update(inputs.reduce(into: [:]) { $0.merge(ServiceHealthServers.wanted($1.state)) { $0.localEndpoints >= $1.localEndpoints ? $0 : $1 } })
+                        health?.setNodeEligible(trackers[0].node?.metadata.deletionTimestamp == nil)
+                        metrics?.programmed(unprogrammed)
+                        unprogrammed = [:]
+                        await serviceHealth?.update(trackers.reduce(into: [:]) { $0.merge(ServiceHealthServers.wanted($1.state)) { $0.localEndpoints >= $1.localEndpoints ? $0 : $1 } })
                     }
                 } catch let notReady as ManifestNotReady {
                     // Empty, half-written or holding no object: keep the rules. The writer's next

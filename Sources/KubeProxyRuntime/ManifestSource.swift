@@ -13,6 +13,8 @@ public final class ManifestSource: ManifestProvider {
     public let paths: [String]
     /// The bytes of the last read: a read that differs is read again, and used only if both agree.
     private let lastRead = Mutex<[Data]?>(nil)
+    /// The picture ``changes()`` last handed out.
+    private let differ = ManifestDiffer()
 
     public init(paths: [String]) { self.paths = paths }
 
@@ -38,6 +40,10 @@ public final class ManifestSource: ManifestProvider {
         let watcher: FileWatcher
         func cancel() { watcher.stop() }
     }
+
+    /// What changed in the files since the last call (``ManifestDiffer``).
+    /// - Throws: as ``load()``; nothing is taken then.
+    public func changes() throws -> ManifestChanges { differ.changes(to: try load()) }
 
     /// Reads every file; decodes them when two consecutive reads agree.
     /// - Throws: ``ManifestNotReady`` (keep the rules, retry soon), or ``ManifestError``.

@@ -2,9 +2,11 @@ import KubeProxyCore
 
 /// A dataplane's proxier: it programs the kernel for a state, one transaction per sync.
 public protocol Proxier: Actor {
-    /// Programs the kernel for `state`.
+    /// Programs the kernel for `state`. `changedServices`: the Services (`namespace/name`) that
+    /// may differ from the last state synced, from a change tracker (nil: compare the states).
+    /// `steps` holds what came before (e.g. `inputs`); the sync's own steps are added for the log.
     @discardableResult
-    func sync(_ state: ProxyState) async -> SyncOutcome
+    func sync(_ state: ProxyState, changedServices: Set<String>?, steps: SyncSteps) async -> SyncOutcome
     /// Whether what we programmed is still there (cheap: one read of the kernel, no rule by rule
     /// comparison); when it is not, the reason is logged and the next sync is full.
     func checkIntegrity() async -> Bool
@@ -12,6 +14,12 @@ public protocol Proxier: Actor {
     func forceFullSync() async
     /// Counts for the metrics endpoint.
     func report() async -> ProxierReport
+}
+
+extension Proxier {
+    /// Programs the kernel for `state`.
+    @discardableResult
+    public func sync(_ state: ProxyState) async -> SyncOutcome { await sync(state, changedServices: nil, steps: SyncSteps()) }
 }
 
 /// How one sync went.

@@ -70,11 +70,12 @@ public final class ProxyMetrics: Sendable {
         noLocalExternal.set(Double(report.noLocalEndpointsExternal))
     }
 
-    /// Records, for each EndpointSlice whose `endpoints.kubernetes.io/last-change-trigger-time`
-    /// is new since the last call (and after ``startTime``), the time from that change to now.
-    public func programmed(_ slices: [EndpointSlice], at now: Date = Date()) {
-        seen.keepTriggers(for: Set(slices.map(\.metadata.namespacedName)))
-        for slice in slices {
+    /// Records, for each changed EndpointSlice (by `namespace/name`; nil: deleted) whose
+    /// `endpoints.kubernetes.io/last-change-trigger-time` is new (and after ``startTime``), the
+    /// time from that change to now: the rules for it are in the kernel.
+    public func programmed(_ slices: [String: EndpointSlice?], at now: Date = Date()) {
+        for (key, slice) in slices {
+            guard let slice else { seen.forgetTrigger(slice: key); continue }
             guard let text = slice.metadata.annotations?["endpoints.kubernetes.io/last-change-trigger-time"],
                   seen.isNewTrigger(text, slice: slice.metadata.namespacedName),
                   let trigger = Self.rfc3339(text), trigger > startTime else { continue }
@@ -119,6 +120,6 @@ final class MetricLevels: Sendable {
         }
     }
 
-    /// Forgets the slices that are gone.
-    func keepTriggers(for slices: Set<String>) { state.withLock { s in s.triggers = s.triggers.filter { slices.contains($0.key) } } }
+    /// Forgets a slice that is gone.
+    func forgetTrigger(slice: String) { state.withLock { s in s.triggers[slice] = nil } }
 }

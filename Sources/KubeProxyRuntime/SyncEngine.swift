@@ -33,16 +33,21 @@ public actor SyncEngine<Plane: Dataplane>: Proxier {
 
     /// Programs the kernel for `state`: full after a failure, a forced resync, a change of the
     /// node's labels (topology hints) or when the dataplane forgot the kernel; partial otherwise.
+    /// The duration reported is the engine's own; `steps` may start earlier (the inputs). A
+    /// partial sync writes `changedServices` when given (a tracker's, a superset of what moved),
+    /// else the Services whose ports or endpoints differ from the last state synced.
     @discardableResult
-    public func sync(_ state: ProxyState) async -> SyncOutcome {
+    public func sync(_ state: ProxyState, changedServices: Set<String>?, steps: SyncSteps) async -> SyncOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         let partialPossible = await dataplane.canSyncPartially
         let full = needFullSync || lastApplied == nil || lastApplied?.nodeLabels != state.nodeLabels || !partialPossible
-        let scope: SyncScope = full ? .full : .partial(changedServices: state.changedServices(since: lastApplied!))
+        let scope: SyncScope = full ? .full : .partial(changedServices: changedServices ?? state.changedServices(since: lastApplied!))
         do {
-            var done = try await dataplane.apply(state, scope: scope, steps: SyncSteps(start: start))
-            let deletions = StaleConntrack.deletions(previous: lastApplied, current: state)
+            var steps = steps
+            steps.lap("decide")
+            var done = try await dataplane.apply(state, scope: scope, steps: steps)
+            let deletions = StaleConntrack.deletions(previous: lastApplied, current: state, services: full ? nil : changedServices)
             if let conntrack, !deletions.isEmpty { conntrackDeletions += await conntrack.delete(deletions, family: state.family) }
             done.steps.lap("conntrack")
             lastApplied = state

@@ -67,7 +67,7 @@ struct DualStackTests {
 
     /// A proxier whose syncs all fail.
     actor FailingProxier: Proxier {
-        func sync(_ state: ProxyState) async -> SyncOutcome { SyncOutcome(full: true, error: "refused", duration: .zero) }
+        func sync(_ state: ProxyState, changedServices: Set<String>?, steps: SyncSteps) async -> SyncOutcome { SyncOutcome(full: true, error: "refused", duration: .zero) }
         func checkIntegrity() async -> Bool { false }
         func forceFullSync() {}
         func report() -> ProxierReport { ProxierReport() }

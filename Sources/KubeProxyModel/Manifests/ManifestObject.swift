@@ -103,7 +103,11 @@ public protocol ManifestProvider: Sendable {
     /// For logs: the files or the server.
     var description: String { get }
     func fingerprint() -> [String]
+    /// Every object now (the whole picture).
     func load() throws -> Manifests
+    /// The objects changed since the last call (every object, the first time): what the change
+    /// trackers take. Sources of whole pictures diff them (``ManifestDiffer``).
+    func changes() throws -> ManifestChanges
     /// Calls `onChange` (from any thread) whenever the objects may have changed, until the watch
     /// is cancelled.
     func watch(_ onChange: @escaping @Sendable () -> Void) throws -> any ManifestWatch

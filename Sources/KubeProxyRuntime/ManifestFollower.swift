@@ -113,7 +113,7 @@ public struct ManifestFollower: Sendable {
                 guard fingerprint != seen else { continue }
                 seen = fingerprint
                 if !schedule.pending {
-                    health?.queued()
+                    for tracker in trackers { health?.queued(tracker.family) }
                     metrics?.queued()
                 }
                 schedule.changed()
@@ -135,15 +135,16 @@ public struct ManifestFollower: Sendable {
                     var outcomes: [SyncOutcome] = []
                     for index in trackers.indices {
                         let changed = trackers[index].takeChangedServices()
-                        outcomes.append(await proxier.sync(trackers[index].state, changedServices: changed, steps: steps))
+                        let outcome = await proxier.sync(trackers[index].state, changedServices: changed, steps: steps)
+                        if outcome.succeeded { health?.updated(trackers[index].family) }
+                        outcomes.append(outcome)
                         steps = SyncSteps()
                     }
                     schedule.synced(at: now, full: outcomes.allSatisfy(\.full))
                     let report = await proxier.report()
                     for outcome in outcomes { metrics?.synced(outcome, report: report) }
+                    health?.setNodeEligible(trackers[0].node?.isEligible ?? true)
                     if outcomes.allSatisfy(\.succeeded) {
-                        health?.updated()
-                        health?.setNodeEligible(trackers[0].node?.metadata.deletionTimestamp == nil)
                         metrics?.programmed(unprogrammed)
                         unprogrammed = [:]
                         await serviceHealth?.update(trackers.reduce(into: [:]) { $0.merge(ServiceHealthServers.wanted($1.state)) { $0.localEndpoints >= $1.localEndpoints ? $0 : $1 } })

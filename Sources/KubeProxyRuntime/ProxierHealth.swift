@@ -1,42 +1,47 @@
 import Foundation
+import KubeProxyModel
 import Synchronization
 
-/// Upstream's proxier health (`ProxierHealthServer`): healthy while no queued change has waited
-/// longer than `timeout` (2 × syncPeriod upstream) without a sync; `lastUpdated` is the last
-/// successful sync. `/healthz` also reports whether this node may take traffic (not being deleted).
+/// Upstream's proxy health (`ProxyHealthServer`), per IP family as upstream since 1.33: healthy
+/// while no family has a queued change waiting longer than `timeout` (2 × syncPeriod upstream)
+/// for its sync; `lastUpdated` is the latest successful sync of any family (of the late one when
+/// unhealthy). `/healthz` also reports whether this node may take traffic (``Node/isEligible``).
 public final class ProxierHealth: Sendable {
     public let timeout: Duration
     private struct State {
-        var lastUpdated: Date?
-        var oldestPendingQueued: Date?
+        var lastUpdated: [IPFamily: Date] = [:]
+        var oldestPendingQueued: [IPFamily: Date] = [:]
         var nodeEligible = true
     }
     private let state = Mutex(State())
 
     public init(timeout: Duration) { self.timeout = timeout }
 
-    /// A change arrived that a sync has not programmed yet.
-    public func queued(at now: Date = Date()) {
-        state.withLock { if $0.oldestPendingQueued == nil { $0.oldestPendingQueued = now } }
+    /// A change arrived that `family`'s sync has not programmed yet.
+    public func queued(_ family: IPFamily, at now: Date = Date()) {
+        state.withLock { if $0.oldestPendingQueued[family] == nil { $0.oldestPendingQueued[family] = now } }
     }
 
-    /// A sync programmed everything queued so far.
-    public func updated(at now: Date = Date()) {
+    /// `family`'s sync programmed everything queued for it so far.
+    public func updated(_ family: IPFamily, at now: Date = Date()) {
         state.withLock {
-            $0.lastUpdated = now
-            $0.oldestPendingQueued = nil
+            $0.lastUpdated[family] = now
+            $0.oldestPendingQueued[family] = nil
         }
     }
 
-    /// Whether the node can take traffic (upstream: false once it is being deleted).
+    /// Whether the node can take traffic (``Node/isEligible``).
     public func setNodeEligible(_ eligible: Bool) { state.withLock { $0.nodeEligible = eligible } }
 
     /// Healthy, and the last update time.
     public func check(now: Date = Date()) -> (healthy: Bool, lastUpdated: Date?, nodeEligible: Bool) {
         state.withLock { s in
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            let late = s.oldestPendingQueued.map { now.timeIntervalSince($0) >= seconds } ?? false
-            return (!late, s.lastUpdated, s.nodeEligible)
+            for (family, queued) in s.oldestPendingQueued.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+            where now.timeIntervalSince(queued) >= seconds {
+                return (false, s.lastUpdated[family], s.nodeEligible)
+            }
+            return (true, s.lastUpdated.values.max(), s.nodeEligible)
         }
     }
 

@@ -103,6 +103,7 @@ public struct ManifestFollower: Sendable {
         var problemsLogged: [ManifestProblem] = []
         // Slice changes whose rules are not yet known to be in the kernel (network programming latency).
         var unprogrammed: [String: EndpointSlice?] = [:]
+        var pendingServices = Set<String>()
         while !Task.isCancelled {
             let now = clock.now
             switch schedule.next(now: now) {
@@ -127,6 +128,9 @@ public struct ManifestFollower: Sendable {
                     let fingerprint = source.fingerprint()
                     let changes = try take(into: &trackers, problemsLogged: &problemsLogged)
                     unprogrammed.merge(changes.endpointSlices) { $1 }
+                    pendingServices.formUnion(changes.services.keys)
+                    metrics?.changesTaken(services: changes.services.count, endpointSlices: changes.endpointSlices.count,
+                                          pendingServices: pendingServices.count, pendingEndpointSlices: unprogrammed.count)
                     steps.lap("inputs")
                     seen = fingerprint
                     lastNotReady = ""
@@ -147,6 +151,8 @@ public struct ManifestFollower: Sendable {
                     if outcomes.allSatisfy(\.succeeded) {
                         metrics?.programmed(unprogrammed)
                         unprogrammed = [:]
+                        pendingServices = []
+                        metrics?.changesTaken(services: 0, endpointSlices: 0, pendingServices: 0, pendingEndpointSlices: 0)
                         await serviceHealth?.update(trackers.reduce(into: [:]) { $0.merge(ServiceHealthServers.wanted($1.state)) { $0.localEndpoints >= $1.localEndpoints ? $0 : $1 } })
                     }
                 } catch let notReady as ManifestNotReady {

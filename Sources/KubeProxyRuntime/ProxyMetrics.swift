@@ -11,6 +11,8 @@ public final class ProxyMetrics: Sendable {
     let lastTimestamp, lastQueuedTimestamp: Gauge
     let natTotal, natLast, filterTotal, filterLast, noLocalInternal, noLocalExternal: Gauge
     let restoreFailures, partialRestoreFailures, nftablesFailures: Counter
+    let endpointChangesPending, serviceChangesPending: Gauge
+    let endpointChangesTotal, serviceChangesTotal: Counter
     private let seen = MetricLevels()
     /// Trigger times before this are not observed (upstream's trackerStartTime: the initial list
     /// would otherwise report the age of every slice).
@@ -48,6 +50,19 @@ public final class ProxyMetrics: Sendable {
         restoreFailures = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", help: "Cumulative proxy iptables restore failures"))
         partialRestoreFailures = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total", help: "Cumulative proxy iptables partial restore failures"))
         nftablesFailures = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_nftables_sync_failures_total", help: "Cumulative proxy nftables sync failures"))
+        endpointChangesPending = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_endpoint_changes_pending", help: "Pending proxy rules Endpoint changes"))
+        endpointChangesTotal = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_endpoint_changes_total", help: "Cumulative proxy rules Endpoint changes"))
+        serviceChangesPending = registry.makeGauge(descriptor: Self.named("kubeproxy_sync_proxy_rules_service_changes_pending", help: "Pending proxy rules Service changes"))
+        serviceChangesTotal = registry.makeCounter(descriptor: Self.named("kubeproxy_sync_proxy_rules_service_changes_total", help: "Cumulative proxy rules Service changes"))
+    }
+
+    /// The change trackers took `services` Service and `endpointSlices` EndpointSlice changes;
+    /// `pending` of each: those not yet programmed (cleared by a successful sync).
+    public func changesTaken(services: Int, endpointSlices: Int, pendingServices: Int, pendingEndpointSlices: Int) {
+        if services > 0 { serviceChangesTotal.increment(by: Int64(services)) }
+        if endpointSlices > 0 { endpointChangesTotal.increment(by: Int64(endpointSlices)) }
+        serviceChangesPending.set(Double(pendingServices))
+        endpointChangesPending.set(Double(pendingEndpointSlices))
     }
 
     /// A change was queued for the next sync.

@@ -102,6 +102,10 @@ struct DaemonKernelTests {
         #expect((value("kubeproxy_network_programming_duration_seconds_count") ?? 0) == 1)
         #expect((value("kubeproxy_sync_proxy_rules_last_timestamp_seconds") ?? 0) > Date().timeIntervalSince1970 - 60)
         #expect(metrics.contains("kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"0.001\"}"))
+        // The change trackers' counts: the first list, the late Service added and deleted, slice edits; none pending at rest.
+        #expect((value("kubeproxy_sync_proxy_rules_service_changes_total") ?? 0) >= 2, "\(metrics.prefix(3000))")
+        #expect((value("kubeproxy_sync_proxy_rules_endpoint_changes_total") ?? 0) >= 3)
+        #expect(value("kubeproxy_sync_proxy_rules_service_changes_pending") == 0 && value("kubeproxy_sync_proxy_rules_endpoint_changes_pending") == 0)
         if mode == "iptables" { #expect((value("kubeproxy_sync_proxy_rules_iptables_total{table=\"nat\"}") ?? 0) > 20) }
         #expect(lab.inNamespace("client", "curl -s --max-time 2 http://198.18.2.1:10249/metrics").status != 0, "metrics must not be on the node address")
 

@@ -52,7 +52,7 @@ for applet in $("$ROOT/bin/busybox" --list); do [ -e "$ROOT/bin/$applet" ] || [ 
 ln -sf ../bin/busybox "$ROOT/sbin/modprobe"
 
 # 3. Modules with their dependencies (modules.dep), then depmod for the guest.
-MODS="crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth dummy nf_conntrack xt_statistic xt_set xt_comment xt_mark xt_MASQUERADE xt_conntrack xt_addrtype xt_physdev xt_ipvs ipt_REJECT ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_hash_net ip_set_bitmap_port nft_numgen nf_tables iptable_nat iptable_filter iptable_mangle xt_nat xt_recent xt_tcpudp"
+MODS="crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth dummy nf_conntrack xt_statistic xt_set xt_comment xt_mark xt_MASQUERADE xt_conntrack xt_addrtype xt_physdev xt_ipvs ipt_REJECT ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_hash_net ip_set_bitmap_port nft_numgen nf_tables iptable_nat iptable_filter iptable_mangle ip6table_nat ip6table_filter ip6table_mangle ip6t_REJECT nf_conntrack_netlink xt_nat xt_recent xt_tcpudp"
 want=$(for m in $MODS; do modprobe -S "$KV" --show-depends "$m" 2>/dev/null | awk '/^insmod/ {print $2}'; done | sort -u)
 for f in $want; do mkdir -p "$ROOT$(dirname "$f")"; cp "$f" "$ROOT$f"; done
 cp /lib/modules/"$KV"/modules.{order,builtin,builtin.modinfo} "$ROOT/lib/modules/$KV/" 2>/dev/null || true

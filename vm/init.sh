@@ -3,7 +3,7 @@
 # and the VM powers off (qemu exits) when done.
 export PATH=/bin:/sbin:/usr/sbin; IP=/bin/ip   # full path: busybox's own ip applet has no netns
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs run /run
-for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth dummy nf_conntrack iptable_nat iptable_filter iptable_mangle \
+for m in crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth dummy nf_conntrack iptable_nat iptable_filter iptable_mangle ip6table_nat ip6table_filter ip6table_mangle ip6t_REJECT nf_conntrack_netlink \
          xt_set xt_comment xt_mark xt_MASQUERADE xt_conntrack xt_addrtype xt_physdev xt_ipvs ipt_REJECT xt_nat xt_statistic xt_recent \
          ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port; do modprobe $m 2>/dev/null; done
 $IP link set lo up

@@ -161,6 +161,28 @@ soak() {
 }
 soak
 
+# Dual-stack (/extra/dual.json): IPv6 beside IPv4 in the lab, a Node with an address of each
+# family; one IPVS dataplane per family: a dual-stack Service on both ClusterIPs (TCP and UDP),
+# an IPv6-only one, a NodePort on the IPv6 node address; KUBE-6- ipsets, IPv6 virtual servers.
+if bash /lab/lab.sh up6 $P $B; then
+  publish $X/dual.json
+  start_proxy --iptables-sync-period 2s
+  for _ in $(seq 1 300); do in_ns node ipvsadm -Ln | grep -q "\[2001:2:10::51\]:80" && break; sleep 0.1; done
+  result dual-families $(grep -o 'families=[^ ]*' $RUN/proxy.log | head -1)
+  tally dual-v4 client --dst 198.18.10.50 --port 80 --count 12
+  tally dual-v6 client --dst 2001:2:10::50 --port 80 --count 12
+  tally dual-v6-udp client --dst 2001:2:10::50 --port 53 --udp --count 6
+  tally dual-six client --dst 2001:2:10::51 --port 80 --count 6
+  tally dual-nodeport6 ext --dst 2001:2:2::1 --port 30090 --count 6
+  result dual-sets6 $(in_ns node ipset list -n | grep -c '^KUBE-6-')
+  result dual-vs6 $(in_ns node ipvsadm -Ln | grep -cE '^(TCP|UDP) +\[2001:')
+  result dual-bound6 $(in_ns node ip -o -6 addr show dev kube-ipvs0 | grep -c ' 2001:2:10::')
+  grep -q "sync failed" $RUN/proxy.log && sed 's/^/VM-DUAL-LOG /' $RUN/proxy.log | head -40
+  stop_proxy
+else
+  result dual-families lab-up6-failed
+fi
+
 bash /lab/lab.sh down $P
 
 # Partial syncs equal full syncs in IPVS mode: seeded random changes, each compared with a fresh

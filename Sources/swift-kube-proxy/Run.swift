@@ -93,7 +93,6 @@ struct Run: AsyncParsableCommand {
             logger[metadataKey: "family"] = "\(inputs.state.family.rawValue)"
             return try factory.make(options: inputs.options, family: inputs.state.family, logger: logger)
         }
-        follower.dualStack = ipvs == nil   // IPVS mode: the primary family only, for now
         follower.health = health
         follower.metrics = metrics
         follower.serviceHealth = ServiceHealthServers(health: health, logger: logger)

@@ -10,23 +10,11 @@ struct DualStackKernelTests {
     /// Pod i's IPv6 address (its link is 2001:2:1:i::/64, the node's end ::1).
     static func pod6(_ i: Int) -> String { "2001:2:1:\(i)::2" }
 
-    /// Adds IPv6 to a lab: addresses on every link (no duplicate detection), routes, forwarding in
-    /// the node, and an IPv6 server in each pod (TCP 8080, UDP 5353).
+    /// Adds IPv6 to a lab (`lab/lab.sh up6`): addresses on every link (no duplicate detection),
+    /// routes, forwarding in the node, and an IPv6 server in each pod (TCP 8080, UDP 5353).
     static func addIPv6(_ lab: Lab) throws {
-        var script = ["set -e", "n() { ip netns exec \(lab.prefix)$1 \"${@:2}\"; }", "n node sysctl -qw net.ipv6.conf.all.forwarding=1"]
-        for (i, pod) in ["pod1", "pod2", "pod3", "client"].enumerated() {
-            script += ["n node ip -6 addr add 2001:2:1:\(i + 1)::1/64 dev v\(pod) nodad",
-                       "n \(pod) ip -6 addr add \(pod6(i + 1))/64 dev eth0 nodad",
-                       "n \(pod) ip -6 route add default via 2001:2:1:\(i + 1)::1"]
-        }
-        script += ["n node ip -6 addr add 2001:2:2::1/64 dev eth0 nodad", "n ext ip -6 addr add 2001:2:2::2/64 dev eth0 nodad",
-                   "n ext ip -6 route add default via 2001:2:2::1", "n node ip -6 route add default via 2001:2:2::2"]
-        for pod in ["pod1", "pod2", "pod3"] {
-            script.append("(n \(pod) '\(Lab.binary)' lab serve --name \(pod) --tcp 8080 --udp 5353 --ipv6 >/dev/null 2>&1 &)")
-        }
-        let result = Lab.shell(script.joined(separator: "\n"))
+        let result = Lab.shell("'\(Lab.root.path)/lab/lab.sh' up6 \(lab.prefix) '\(Lab.binary)'")
         guard result.status == 0 else { throw LabError(message: "adding IPv6 failed: \(result.output)") }
-        try lab.waitFor("the IPv6 pod servers") { lab.probe(from: "client", dst: pod6(3), port: 8080, timeout: 200) == ["pod3"] }
     }
 
     static func service(_ name: String, ips: [String], families: [String], nodePort: Int? = nil) -> [String: Any] {

@@ -158,6 +158,22 @@ extension IPVSVMTests {
         }
     }
 
+    @Test("dual-stack in IPVS mode: a dual-stack Service on both ClusterIPs (TCP, UDP), an IPv6-only one, a NodePort on the IPv6 node address")
+    func dualStack() throws {
+        let r = try IPVSVM.boot.get()
+        let log = r.lines.filter { $0.hasPrefix("VM-DUAL-LOG") }.prefix(40).joined(separator: "\n")
+        #expect(r.results["dual-families"] == ["families=IPv4,IPv6"], "\(r.results["dual-families"] ?? []) \(log)")
+        #expect(r.tally("dual-v4") == ["pod1": 6, "pod2": 6], "\(r.results["dual-v4"] ?? [])")
+        #expect(r.tally("dual-v6") == ["pod1": 6, "pod2": 6], "\(r.results["dual-v6"] ?? []) \(log)")
+        let udp = r.tally("dual-v6-udp"), nodePort = r.tally("dual-nodeport6")
+        #expect(udp.values.reduce(0, +) == 6 && Set(udp.keys).isSubset(of: ["pod1", "pod2"]), "\(udp)")
+        #expect(r.tally("dual-six") == ["pod3": 6], "\(r.results["dual-six"] ?? [])")
+        #expect(nodePort.values.reduce(0, +) == 6 && Set(nodePort.keys).isSubset(of: ["pod1", "pod2"]), "\(nodePort)")
+        #expect(Int(r.results["dual-sets6"]?.first ?? "") ?? 0 > 0, "KUBE-6- ipsets")
+        #expect(Int(r.results["dual-vs6"]?.first ?? "") ?? 0 >= 5, "\(r.results["dual-vs6"] ?? [])")
+        #expect(r.results["dual-bound6"] == ["2"], "both IPv6 ClusterIPs bound on kube-ipvs0")
+    }
+
     @Test("soak in IPVS mode: churn, kill -9 and restart, an external flush; no failed connection outside the flush's repair; verify finds no drift")
     func soak() throws {
         let r = try IPVSVM.boot.get()
@@ -262,6 +278,7 @@ enum IPVSVM {
             }
             try write(documents, "soak-\(variant).json")
         }
+        try write(DualStackKernelTests.documents, "dual.json")
         try (ProcessInfo.processInfo.environment["SKP_VM_SOAK_SECONDS"] ?? "120").write(to: directory.appendingPathComponent("soak-seconds"), atomically: true, encoding: .utf8)
     }
 

@@ -177,6 +177,7 @@ if bash /lab/lab.sh up6 $P $B; then
   result dual-sets6 $(in_ns node ipset list -n | grep -c '^KUBE-6-')
   result dual-vs6 $(in_ns node ipvsadm -Ln | grep -cE '^(TCP|UDP) +\[2001:')
   result dual-bound6 $(in_ns node ip -o -6 addr show dev kube-ipvs0 | grep -c ' 2001:2:10::')
+  verify dual-verify
   grep -q "sync failed" $RUN/proxy.log && sed 's/^/VM-DUAL-LOG /' $RUN/proxy.log | head -40
   stop_proxy
 else

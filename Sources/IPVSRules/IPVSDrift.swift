@@ -31,8 +31,14 @@ public enum IPVSDrift {
     }
 
     /// kube-proxy's ipsets (`KUBE-*`) from two `ipset save` outputs: each set's type and members.
-    public static func ipsets(live: String, expected: String) -> [String] {
-        let (liveSets, expectedSets) = (sets(inSave: live), sets(inSave: expected))
+    /// `family`, when given: only that family's sets (`KUBE-6-*` are IPv6's), so each family of a
+    /// dual-stack node is compared with its own fresh sync.
+    public static func ipsets(live: String, expected: String, family: IPFamily? = nil) -> [String] {
+        func ofFamily(_ sets: [String: (header: String, members: Set<String>)]) -> [String: (header: String, members: Set<String>)] {
+            guard let family else { return sets }
+            return sets.filter { $0.key.hasPrefix("KUBE-6-") == (family == .ipv6) }
+        }
+        let (liveSets, expectedSets) = (ofFamily(sets(inSave: live)), ofFamily(sets(inSave: expected)))
         var out: [String] = []
         for name in Set(liveSets.keys).union(expectedSets.keys).sorted() {
             switch (liveSets[name], expectedSets[name]) {

@@ -16,7 +16,8 @@ public enum XTablesInfo {
         defer { fclose(fd) }
         var line = [CChar](repeating: 0, count: 64)
         while fgets(&line, Int32(line.count), fd) != nil {
-            if String(cString: line).trimmingSpaces() == table { return true }
+            let bytes = line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            if String(decoding: bytes, as: UTF8.self).trimmingSpaces() == table { return true }
         }
         return false
     }

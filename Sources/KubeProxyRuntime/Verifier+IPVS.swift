@@ -34,7 +34,7 @@ extension Verifier {
         let (live, expected) = try await BlockingIO.run { (try liveIPVS.virtualServers(family), try scratchIPVS.virtualServers(family)) }
         var found = IPVSDrift.virtualServers(live: live, expected: expected)
         let (liveSets, expectedSets) = (try await runner.run("ipset", ["save"]), try await there.run("ipset", ["save"]))
-        found += IPVSDrift.ipsets(live: liveSets.stdout, expected: expectedSets.stdout)
+        found += IPVSDrift.ipsets(live: liveSets.stdout, expected: expectedSets.stdout, family: family)
         let liveAddresses = (try? await DummyInterface(runner: runner).addresses()) ?? []
         let expectedAddresses = try await DummyInterface(runner: there).addresses()
         found += IPVSDrift.addresses(live: liveAddresses.filter { $0.family == family }, expected: expectedAddresses.filter { $0.family == family })

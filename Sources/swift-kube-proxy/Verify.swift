@@ -20,10 +20,9 @@ struct Verify: AsyncParsableCommand {
         let manifests = proxy.manifests.isEmpty ? try await snapshot(config, logger: log) : try proxy.loadManifests()
         let mode = config.proxyMode
         let backend = try await proxy.resolvedBackend(runner: runner)
-        // Every family the node proxies (as `run` does; IPVS mode: the primary family).
-        var families = ProxierInputs.all(config: config, manifests: manifests, hostname: HostFacts.hostname(), hostAddresses: HostFacts.interfaceAddresses(),
+        // Every family the node proxies, as `run` does.
+        let families = ProxierInputs.all(config: config, manifests: manifests, hostname: HostFacts.hostname(), hostAddresses: HostFacts.interfaceAddresses(),
                                          features: await HostFacts.kernelFeatures(backend: backend, runner: runner))
-        if mode == .ipvs { families = [families[0]] }
         let inputs = families[0]
         for skipped in inputs.skipped { log.warning("skipping \(skipped)") }
         var differences: [String] = []

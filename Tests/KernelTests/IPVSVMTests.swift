@@ -172,6 +172,7 @@ extension IPVSVMTests {
         #expect(Int(r.results["dual-sets6"]?.first ?? "") ?? 0 > 0, "KUBE-6- ipsets")
         #expect(Int(r.results["dual-vs6"]?.first ?? "") ?? 0 >= 5, "\(r.results["dual-vs6"] ?? [])")
         #expect(r.results["dual-bound6"] == ["2"], "both IPv6 ClusterIPs bound on kube-ipvs0")
+        #expect(r.results["dual-verify"] == ["0"], "verify compares each family: \(r.lines.filter { $0.hasPrefix("VM-VERIFY-dual-verify") })")
     }
 
     @Test("soak in IPVS mode: churn, kill -9 and restart, an external flush; no failed connection outside the flush's repair; verify finds no drift")

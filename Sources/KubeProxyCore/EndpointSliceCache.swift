@@ -42,7 +42,7 @@ public struct EndpointSliceCache: Sendable {
     }
 
     /// Reads one slice: its addresses parsed, its endpoints per port (the costly part of a sync's
-    /// input, which a ``ConversionMemo`` keeps while the slice's resourceVersion stays).
+    /// input, which ``ProxyStateTracker`` does only for slices that changed).
     public static func contribution(of slice: EndpointSlice, family: IPFamily, nodeName: String) -> Contribution {
         var result = Contribution()
         let namespace = slice.metadata.namespace ?? "default"

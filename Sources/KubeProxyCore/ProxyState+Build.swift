@@ -29,30 +29,14 @@ extension ProxyState {
     /// that cannot be used is skipped (or, for list entries upstream filters, just that entry), and
     /// reported in `skipped` with its object and field; nothing else is affected.
     ///
-    /// - Parameter memo: conversions of unchanged objects (same resourceVersion) from earlier builds.
+    /// The daemon keeps its state object by object instead (``ProxyStateTracker``), which equals this.
     public static func build(services: [Service], endpointSlices: [EndpointSlice], node: Node?,
                              serviceCIDRs: [ServiceCIDR] = [], family: IPFamily,
-                             nodeName: String, memo: ConversionMemo? = nil) -> (state: ProxyState, skipped: [SkippedObject]) {
-        guard let memo else {
-            var use = ConversionMemo.Use(old: .init())
-            return build(services: services, endpointSlices: endpointSlices, node: node, serviceCIDRs: serviceCIDRs,
-                         family: family, nodeName: nodeName, use: &use, memoized: false)
-        }
-        return memo.using(family: family, nodeName: nodeName) { use in
-            build(services: services, endpointSlices: endpointSlices, node: node, serviceCIDRs: serviceCIDRs,
-                  family: family, nodeName: nodeName, use: &use, memoized: true)
-        }
-    }
-
-    private static func build(services: [Service], endpointSlices: [EndpointSlice], node: Node?, serviceCIDRs: [ServiceCIDR],
-                              family: IPFamily, nodeName: String, use: inout ConversionMemo.Use,
-                              memoized: Bool) -> (state: ProxyState, skipped: [SkippedObject]) {
+                             nodeName: String) -> (state: ProxyState, skipped: [SkippedObject]) {
         var skipped: [SkippedObject] = []
         var state = ProxyState(family: family, nodeName: nodeName, nodeLabels: node?.metadata.labels ?? [:])
-        func key(_ meta: ObjectMeta) -> String { "\(meta.namespace ?? "default")/\(meta.name ?? "")" }
         for service in services {
-            let version = memoized ? service.metadata.resourceVersion : nil
-            switch use.service(key(service.metadata), version: version, { ServiceConversion.ports(of: service, family: family) }) {
+            switch ServiceConversion.ports(of: service, family: family) {
             case .success(let ports):
                 for info in ports { state.services[info.name] = info }
             case .failure(let problem):
@@ -61,10 +45,7 @@ extension ProxyState {
         }
         var cache = EndpointSliceCache(family: family, nodeName: nodeName)
         for slice in endpointSlices {
-            let version = memoized ? slice.metadata.resourceVersion : nil
-            let contribution = use.slice(key(slice.metadata), version: version) {
-                EndpointSliceCache.contribution(of: slice, family: family, nodeName: nodeName)
-            }
+            let contribution = EndpointSliceCache.contribution(of: slice, family: family, nodeName: nodeName)
             cache.add(contribution)
             skipped += contribution.skipped
         }

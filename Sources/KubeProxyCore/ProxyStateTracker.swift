@@ -3,7 +3,7 @@ import KubeProxyModel
 /// One IP family's ``ProxyState`` kept up to date object by object, as upstream's
 /// ServiceChangeTracker and EndpointsChangeTracker do: a change converts that object alone,
 /// patches the Service ports and endpoints it touches, and names its Service among the changed
-/// ones. The result equals ``ProxyState/build(services:endpointSlices:node:serviceCIDRs:family:nodeName:memo:)``
+/// ones. The result equals ``ProxyState/build(services:endpointSlices:node:serviceCIDRs:family:nodeName:)``
 /// of the same objects (slices merged in name order), at the cost of the change, not of the cluster.
 public struct ProxyStateTracker: Sendable {
     public let family: IPFamily

@@ -4,7 +4,7 @@ import KubeProxyModel
 
 /// Everything one sync of one IP family needs (the primary family unless told otherwise),
 /// worked out from configuration, API objects and host facts: the state to compile and the
-/// compiler options. A dual-stack node has one per family (``all(config:manifests:hostname:hostAddresses:features:memos:)``).
+/// compiler options. A dual-stack node has one per family (``all(config:manifests:hostname:hostAddresses:features:)``).
 public struct ProxierInputs: Sendable {
     public var node: NodeFacts
     public var state: ProxyState
@@ -15,14 +15,13 @@ public struct ProxierInputs: Sendable {
     /// - Parameters:
     ///   - hostname: the host name, used when `hostnameOverride` is empty.
     ///   - hostAddresses: this network namespace's interface addresses.
-    ///   - memo: conversions of unchanged objects kept across syncs (the daemon's).
     ///   - family: the family to proxy; nil for the node's primary family.
     public init(config: KubeProxyConfiguration, manifests: Manifests, hostname: String,
-                hostAddresses: [IPAddress], features: KernelFeatures, memo: ConversionMemo? = nil, family: IPFamily? = nil) {
+                hostAddresses: [IPAddress], features: KernelFeatures, family: IPFamily? = nil) {
         let node = NodeFacts(config: config, nodes: manifests.nodes, hostname: hostname)
         let family = family ?? node.primaryFamily
         let built = ProxyState.build(services: manifests.services, endpointSlices: manifests.endpointSlices,
-                                     node: node.node, serviceCIDRs: manifests.serviceCIDRs, family: family, nodeName: node.name, memo: memo)
+                                     node: node.node, serviceCIDRs: manifests.serviceCIDRs, family: family, nodeName: node.name)
         self.node = node
         self.state = built.state
         self.skipped = built.skipped
@@ -30,13 +29,12 @@ public struct ProxierInputs: Sendable {
                                                hostAddresses: hostAddresses, features: features)
     }
 
-    /// The inputs of each family the node proxies (``NodeFacts/families``), the primary first;
-    /// `memos` keeps each family's conversions apart.
+    /// The inputs of each family the node proxies (``NodeFacts/families``), the primary first.
     public static func all(config: KubeProxyConfiguration, manifests: Manifests, hostname: String, hostAddresses: [IPAddress],
-                           features: KernelFeatures, memos: [IPFamily: ConversionMemo] = [:]) -> [ProxierInputs] {
+                           features: KernelFeatures) -> [ProxierInputs] {
         NodeFacts(config: config, nodes: manifests.nodes, hostname: hostname).families.map { family in
             ProxierInputs(config: config, manifests: manifests, hostname: hostname, hostAddresses: hostAddresses,
-                          features: features, memo: memos[family], family: family)
+                          features: features, family: family)
         }
     }
 

@@ -74,8 +74,7 @@ public struct IPTablesCompiler: Sendable {
             case .full: writeChains = true
             case .partial(let changed): writeChains = changed.contains(name.namespacedName)
             }
-            let selection = EndpointSelection(service: service, endpoints: state.endpoints[name] ?? [],
-                                              nodeName: state.nodeName, nodeLabels: state.nodeLabels)
+            let selection = EndpointSelection(service: service, state: state)
             context.write(service, selection: selection, into: &out, writeChains: writeChains)
         }
 

@@ -50,23 +50,15 @@ struct ServicePortContext {
         }
         func sepChain(_ ep: Endpoint) -> String { sepChains[ep.description] ?? ChainNames.endpointChain(name, endpoint: ep.description) }
         var ownChains = known?.endpointChains ?? Array(sepChains.values)
-        let usesClusterPolicyChain = !selection.clusterEndpoints.isEmpty && svc.usesClusterEndpoints
+        let usesClusterPolicyChain = selection.usesClusterPolicy
         if usesClusterPolicyChain { ownChains.append(clusterPolicyChain) }
-        let usesLocalPolicyChain = !selection.localEndpoints.isEmpty && svc.usesLocalEndpoints
+        let usesLocalPolicyChain = selection.usesLocalPolicy
         if usesLocalPolicyChain { ownChains.append(localPolicyChain) }
 
-        var internalTrafficChain = clusterPolicyChain
-        var hasInternalEndpoints = hasEndpoints
-        if svc.internalPolicyLocal {
-            internalTrafficChain = localPolicyChain
-            if selection.localEndpoints.isEmpty { hasInternalEndpoints = false }
-        }
-        var externalPolicyChain = clusterPolicyChain
-        var hasExternalEndpoints = hasEndpoints
-        if svc.externalPolicyLocal {
-            externalPolicyChain = localPolicyChain
-            if selection.localEndpoints.isEmpty { hasExternalEndpoints = false }
-        }
+        let internalTrafficChain = selection.internalPolicyLocal ? localPolicyChain : clusterPolicyChain
+        let hasInternalEndpoints = selection.hasInternalEndpoints
+        let externalPolicyChain = selection.externalPolicyLocal ? localPolicyChain : clusterPolicyChain
+        let hasExternalEndpoints = selection.hasExternalEndpoints
         let usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible
         if usesExternalTrafficChain { ownChains.append(externalTrafficChain) }
         var loadBalancerTrafficChain = externalTrafficChain

@@ -6,9 +6,9 @@ import KubeProxyModel
 ///
 /// One virtual server per (address, port, protocol): the ClusterIP, each external IP, each
 /// LoadBalancer IP, and the NodePort on every node address. Real servers are the endpoints the
-/// traffic policy selects (internal: cluster endpoints, or local ones with iTP=Local; external:
-/// local ones with eTP=Local, or every ready one when the node has none, as upstream since PR 97081,
-/// so that pods on this node still reach the Service), weight 1. ClientIP affinity is persistence
+/// traffic policy selects (``EndpointSelection/ipvsInternalEndpoints``: cluster endpoints, or with a
+/// Local policy the node's own, and the cluster's when the node has none, as upstream since
+/// PR 97081), weight 1. ClientIP affinity is persistence
 /// with the Service's timeout.
 public struct IPVSPlanner: Sendable {
     public var scheduler: String
@@ -45,18 +45,14 @@ public struct IPVSPlanner: Sendable {
         let flags: UInt32 = scheduler == "mh" ? VirtualServer.mhPortFlag : 0
         for name in state.sortedServicePortNames {
             guard let svc = state.services[name] else { continue }
-            let selection = EndpointSelection(service: svc, endpoints: state.endpoints[name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
+            let selection = EndpointSelection(service: svc, state: state)
             let persistence = svc.stickyMaxAgeSeconds
             func server(_ address: IPAddress, _ port: Int, _ endpoints: [Endpoint]) -> VirtualServer {
                 VirtualServer(key: .init(address: address, port: port, protocol: svc.protocol), scheduler: scheduler,
                               flags: flags | (persistence == nil ? 0 : VirtualServer.persistentFlag), timeout: persistence ?? 0,
                               realServers: endpoints.map { RealServer(address: $0.ip, port: $0.port) }.sorted())
             }
-            let internalEndpoints = svc.internalPolicyLocal ? selection.localEndpoints : selection.clusterEndpoints
-            var externalEndpoints = svc.externalPolicyLocal ? selection.localEndpoints : selection.clusterEndpoints
-            if svc.externalPolicyLocal && externalEndpoints.isEmpty {
-                externalEndpoints = (state.endpoints[name] ?? []).filter(\.ready)
-            }
+            let internalEndpoints = selection.ipvsInternalEndpoints, externalEndpoints = selection.ipvsExternalEndpoints
             let cluster = server(svc.clusterIP, svc.port, internalEndpoints)
             result.virtualServers[cluster.key] = cluster
             result.boundAddresses.insert(svc.clusterIP)

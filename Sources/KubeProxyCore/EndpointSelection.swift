@@ -11,6 +11,10 @@ public struct EndpointSelection: Hashable, Sendable {
     public var allReachableEndpoints: [Endpoint] = []
     /// Whether any usable endpoint exists anywhere.
     public var hasAnyEndpoints = false
+    /// The port's traffic policies (`internalTrafficPolicy`, `externalTrafficPolicy: Local`) and
+    /// which endpoint kinds it needs: the policy decisions of ``EndpointSelection+Policy.swift`` read them.
+    public var internalPolicyLocal = false, externalPolicyLocal = false
+    var needsClusterEndpoints = false, needsLocalEndpoints = false
 
     /// Selects the endpoints of `service` among `endpoints`, as seen from node `nodeName`.
     ///
@@ -18,6 +22,10 @@ public struct EndpointSelection: Hashable, Sendable {
     /// Topology hints restrict Cluster-policy endpoints to this node's zone (or this node) when every
     /// ready endpoint carries hints and some hint matches.
     public init(service: ServicePortInfo, endpoints: [Endpoint], nodeName: String, nodeLabels: [String: String]) {
+        internalPolicyLocal = service.internalPolicyLocal
+        externalPolicyLocal = service.externalPolicyLocal
+        needsClusterEndpoints = service.usesClusterEndpoints
+        needsLocalEndpoints = service.usesLocalEndpoints
         if service.usesClusterEndpoints {
             let topology = Self.topologyFilter(endpoints, nodeName: nodeName, zone: nodeLabels[Node.zoneLabel] ?? "")
             clusterEndpoints = endpoints.filter { $0.ready && (topology?($0) ?? true) }
@@ -52,6 +60,11 @@ public struct EndpointSelection: Hashable, Sendable {
         var merged: [String: Endpoint] = [:]
         for ep in clusterEndpoints + localEndpoints { merged[ep.description] = ep }
         allReachableEndpoints = merged.values.sorted()
+    }
+
+    /// The endpoints of `service` in `state`, as seen from its node.
+    public init(service: ServicePortInfo, state: ProxyState) {
+        self.init(service: service, endpoints: state.endpoints[service.name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
     }
 
     /// The topology predicate to apply, or nil when topology cannot be used.

@@ -30,18 +30,10 @@ extension NFTablesCompiler {
         let externalChain = NFTChainNames.external(name)
         let firewallChain = NFTChainNames.firewall(name)
 
-        let usesClusterChain = !selection.clusterEndpoints.isEmpty && svc.usesClusterEndpoints
-        let usesLocalChain = !selection.localEndpoints.isEmpty && svc.usesLocalEndpoints
-        var internalChain = clusterChain, hasInternal = hasEndpoints
-        if svc.internalPolicyLocal {
-            internalChain = localChain
-            if selection.localEndpoints.isEmpty { hasInternal = false }
-        }
-        var externalPolicyChain = clusterChain, hasExternal = hasEndpoints
-        if svc.externalPolicyLocal {
-            externalPolicyChain = localChain
-            if selection.localEndpoints.isEmpty { hasExternal = false }
-        }
+        let usesClusterChain = selection.usesClusterPolicy
+        let usesLocalChain = selection.usesLocalPolicy
+        let internalChain = selection.internalPolicyLocal ? localChain : clusterChain, hasInternal = selection.hasInternalEndpoints
+        let externalPolicyChain = selection.externalPolicyLocal ? localChain : clusterChain, hasExternal = selection.hasExternalEndpoints
         let usesExternalChain = hasEndpoints && svc.externallyAccessible
         let usesFirewall = hasEndpoints && !svc.loadBalancerVIPs.isEmpty && !svc.loadBalancerSourceRanges.isEmpty
         let internalVerdict = hasEndpoints ? "drop" : "goto reject-chain"

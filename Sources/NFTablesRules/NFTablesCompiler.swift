@@ -91,7 +91,7 @@ public struct NFTablesCompiler: Sendable {
 
     /// One Service port: what it contributes, and the operations that write its sets, chains and rules.
     func service(_ svc: ServicePortInfo, _ state: ProxyState) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction) {
-        let selection = EndpointSelection(service: svc, endpoints: state.endpoints[svc.name] ?? [], nodeName: state.nodeName, nodeLabels: state.nodeLabels)
+        let selection = EndpointSelection(service: svc, state: state)
         var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains
         var own = DesiredElements(), ownChains = Set<String>(), ownSets = Set<String>()
         writeService(svc, selection, chains: &chains, rules: &rules, elements: &own, active: &ownChains, activeSets: &ownSets)

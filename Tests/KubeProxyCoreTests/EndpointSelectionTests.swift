@@ -39,6 +39,42 @@ struct EndpointSelectionTests {
         #expect(s.localEndpoints.isEmpty && s.clusterEndpoints.isEmpty && s.allReachableEndpoints.isEmpty)
     }
 
+    @Test("policy decisions: which policy chains exist and whether internal and external traffic have an endpoint")
+    func policyDecisions() {
+        let externalLocal = ServicePortInfo(name: name, clusterIP: .v4(1), port: 80, nodePort: 30000, externalPolicyLocal: true)
+        let remoteOnly = EndpointSelection(service: externalLocal, endpoints: [ep(1)], nodeName: "n", nodeLabels: [:])
+        #expect(remoteOnly.usesClusterPolicy && !remoteOnly.usesLocalPolicy)
+        #expect(remoteOnly.hasInternalEndpoints && !remoteOnly.hasExternalEndpoints)
+        let withLocal = EndpointSelection(service: externalLocal, endpoints: [ep(1), ep(2, local: true)], nodeName: "n", nodeLabels: [:])
+        #expect(withLocal.usesClusterPolicy && withLocal.usesLocalPolicy && withLocal.hasExternalEndpoints)
+        let internalLocal = ServicePortInfo(name: name, clusterIP: .v4(1), port: 80, internalPolicyLocal: true)
+        let noLocal = EndpointSelection(service: internalLocal, endpoints: [ep(1)], nodeName: "n", nodeLabels: [:])
+        #expect(!noLocal.usesClusterPolicy && !noLocal.usesLocalPolicy && !noLocal.hasInternalEndpoints)
+        let none = EndpointSelection(service: externalLocal, endpoints: [], nodeName: "n", nodeLabels: [:])
+        #expect(!none.hasInternalEndpoints && !none.hasExternalEndpoints)
+    }
+
+    @Test("IPVS real servers: a Local policy uses the node's endpoints, else the cluster's (upstream #97081), topology included")
+    func ipvsFallback() {
+        let labels = [Node.zoneLabel: "a"]
+        let externalLocal = ServicePortInfo(name: name, clusterIP: .v4(1), port: 80, nodePort: 30000, externalPolicyLocal: true)
+        // No local endpoint: external traffic falls back to the cluster's endpoints after topology hints.
+        let remote = EndpointSelection(service: externalLocal, endpoints: [ep(1, zones: ["a"]), ep(2, zones: ["b"])], nodeName: "n", nodeLabels: labels)
+        #expect(remote.ipvsExternalEndpoints.map(\.description) == ["10.0.0.1:80"])
+        #expect(remote.ipvsInternalEndpoints.map(\.description) == ["10.0.0.1:80"])
+        let local = EndpointSelection(service: externalLocal, endpoints: [ep(1), ep(2, local: true)], nodeName: "n", nodeLabels: [:])
+        #expect(local.ipvsExternalEndpoints.map(\.description) == ["10.0.0.2:80"])
+        #expect(local.ipvsInternalEndpoints.count == 2)
+        // iTP=Local on an externally reachable Service: the ClusterIP falls back to the cluster's endpoints too.
+        let bothLocal = ServicePortInfo(name: name, clusterIP: .v4(1), port: 80, nodePort: 30000, internalPolicyLocal: true)
+        let fallback = EndpointSelection(service: bothLocal, endpoints: [ep(1)], nodeName: "n", nodeLabels: [:])
+        #expect(fallback.ipvsInternalEndpoints.map(\.description) == ["10.0.0.1:80"])
+        // iTP=Local on a ClusterIP-only Service: no cluster endpoints are selected, so none.
+        let internalOnly = EndpointSelection(service: ServicePortInfo(name: name, clusterIP: .v4(1), port: 80, internalPolicyLocal: true),
+                                             endpoints: [ep(1)], nodeName: "n", nodeLabels: [:])
+        #expect(internalOnly.ipvsInternalEndpoints.isEmpty)
+    }
+
     @Test("topology hints keep cluster traffic in this node's zone when every ready endpoint has hints")
     func topology() {
         let svc = ServicePortInfo(name: name, clusterIP: .v4(1), port: 80)

@@ -33,7 +33,7 @@ echo "resident memory after the first sync: $(( $(ps -o rss= -p "$PROXY_PID") / 
 wait "$API_PID"; API_PID=
 cat "$work/api.log" | grep -v "^serving\|^loaded\|^waiting"
 echo "resident memory after the changes: $(( $(ps -o rss= -p "$PROXY_PID") / 1024 )) MiB"
-ip netns exec "${P}node" curl -s http://127.0.0.1:10249/metrics | grep -E '^kubeproxy_network_programming_duration_seconds_(count|sum)'
+ip netns exec "${P}node" curl -s http://127.0.0.1:10249/metrics | grep -E '^kubeproxy_network_programming_duration_seconds_(count|sum)\{'
 # Where a partial sync's time goes, from the wake-up to the end of the kernel write: the steps of
 # its "sync done" lines (inputs = the objects turned into the state; decide = full or partial and
 # which Services changed; list + compile = up to the start of the kernel write).

@@ -113,7 +113,7 @@ probe client 198.18.10.40 80 10
 echo "   /healthz (upstream's JSON) and a few /metrics lines:"
 ip netns exec "${P}client" curl -s http://198.18.2.1:10256/healthz | sed 's/^/      /'; echo
 ip netns exec "${P}node" curl -s http://127.0.0.1:10249/metrics \
-  | grep -E '^kubeproxy_(sync_proxy_rules_duration_seconds_count|sync_partial_proxy_rules_duration_seconds_count|sync_proxy_rules_last_timestamp_seconds) ' | sed 's/^/      /'
+  | grep -E '^kubeproxy_(sync_proxy_rules_duration_seconds_count|sync_partial_proxy_rules_duration_seconds_count|sync_proxy_rules_last_timestamp_seconds)\{' | sed 's/^/      /'
 kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true; PROXY_PID=
 kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; API_PID=
 ip netns exec "${P}node" "$BIN" cleanup > /dev/null

@@ -61,29 +61,15 @@ public final class APIClient: Sendable {
     }
 
     /// GET `pathAndQuery` as a stream of newline-delimited JSON documents (a watch), yielded one
-    /// line at a time as they arrive; only the current line is held.
-    public func lines(_ pathAndQuery: String, deadline: NIODeadline) async throws -> AsyncThrowingStream<Data, any Error> {
+    /// line at a time as they arrive; only the current line is held. The body is read by the task
+    /// that iterates (cancelling it ends the watch).
+    public func lines(_ pathAndQuery: String, deadline: NIODeadline) async throws -> WatchLineSequence {
         let response = try await http.execute(request(pathAndQuery), deadline: deadline)
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 1 << 20)
             throw APIError(status: Int(response.status.code), path: pathAndQuery, body: String(buffer: body))
         }
-        let body = response.body
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var lines = WatchLines()
-                do {
-                    for try await chunk in body {
-                        for line in lines.append(chunk.readableBytesView) { continuation.yield(line) }
-                    }
-                    if let last = lines.finish() { continuation.yield(last) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return WatchLineSequence(body: response.body)
     }
 }
 

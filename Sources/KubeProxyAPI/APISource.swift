@@ -1,12 +1,13 @@
 import Foundation
 import KubeProxyModel
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The cluster as the API server shows it: Services, EndpointSlices, this Node and the
 /// ServiceCIDRs (when served), each followed by an ``Informer``. A ``ManifestProvider``: its fingerprint changes with every event.
-public final class APISource: ManifestProvider {
-    public let services: Informer<Service>
+public final class APISource: ManifestProvider, ServiceLifecycle.Service {
+    public let services: Informer<KubeProxyModel.Service>
     public let endpointSlices: Informer<EndpointSlice>
     public let nodes: Informer<Node>
     public let serviceCIDRs: Informer<ServiceCIDR>
@@ -24,8 +25,13 @@ public final class APISource: ManifestProvider {
 
     private let box: GenerationBox
 
-    /// Runs the informers until cancelled.
+    /// Runs the informers until cancelled, or until a graceful shutdown of the service group that
+    /// runs this source (SIGTERM in `run`).
     public func run() async {
+        await cancelWhenGracefulShutdown { await self.runInformers() }
+    }
+
+    func runInformers() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.services.run() }
             group.addTask { await self.endpointSlices.run() }

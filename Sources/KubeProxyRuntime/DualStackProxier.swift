@@ -32,6 +32,11 @@ public actor DualStackProxier: Proxier {
         for entry in proxiers { await entry.proxier.forceFullSync() }
     }
 
+    /// The counts of `family`'s proxier.
+    public func report(family: IPFamily) async -> ProxierReport {
+        await proxiers.first(where: { $0.family == family })?.proxier.report() ?? ProxierReport()
+    }
+
     /// The families' counts added up (rules, failures, Services without local endpoints).
     public func report() async -> ProxierReport {
         var total = ProxierReport()

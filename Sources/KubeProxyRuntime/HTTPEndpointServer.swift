@@ -4,10 +4,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 
 /// A small HTTP/1.1 server on SwiftNIO (optionally TLS): each request goes to `handler`, which
 /// writes the response through a ``HTTPResponseWriter`` — at once, or streamed over time.
-public final class HTTPEndpointServer: Sendable {
+public final class HTTPEndpointServer: ServiceLifecycle.Service {
     /// One request: method, path with query, headers.
     public struct Request: Sendable {
         public var method: HTTPMethod
@@ -64,8 +65,19 @@ public final class HTTPEndpointServer: Sendable {
         }
     }
 
-    /// Serves until the task is cancelled.
+    /// Serves until the task is cancelled, the service group shuts down gracefully, or ``close()``.
     public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.acceptConnections() }
+        } catch is CancellationError {
+            return
+        }
+    }
+
+    /// Stops accepting: ``run()`` returns once the connections open now are served.
+    public func close() { channel.channel.close(promise: nil) }
+
+    private func acceptConnections() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await channel.executeThenClose { inbound in
                 for try await connection in inbound {

@@ -1,5 +1,4 @@
 import Logging
-import Prometheus
 
 /// The servers of `/healthz` and `/livez` (upstream's healthz port, 10256) and `/metrics`
 /// (upstream's metrics port, 10249), with upstream's answers.
@@ -10,8 +9,7 @@ public enum HealthEndpoints {
             case "/healthz", "/livez":
                 let livez = request.path == "/livez"
                 let (status, body) = health.response(livez: livez)
-                metrics.registry.makeCounter(descriptor: livez ? ProxyMetrics.livezTotal : ProxyMetrics.healthzTotal,
-                                             labels: [("code", String(status))]).increment()
+                metrics.probed(livez: livez, code: status)
                 try await writer.respond(status: .init(statusCode: status), contentType: "application/json", body: body,
                                          headers: [("X-Content-Type-Options", "nosniff")])
             default:

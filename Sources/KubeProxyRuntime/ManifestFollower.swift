@@ -4,13 +4,14 @@ import KubeProxyCore
 import KubeProxyKernel
 import KubeProxyModel
 import Logging
+import ServiceLifecycle
 
 /// Runs a proxier against a source of objects (manifest files, an API server) until cancelled:
 /// a sync at start, then one whenever the objects change, at most once per `minSyncPeriod`, and at least once per
 /// `syncPeriod` (upstream's bounded-frequency runner). A sync that fails is retried after `syncPeriod`.
 /// Each sync takes the source's changes into a ``ProxyStateTracker`` per family: the work from an
 /// event to the kernel write is that of the objects changed, not of the cluster.
-public struct ManifestFollower: Sendable {
+public struct ManifestFollower: ServiceLifecycle.Service {
     public let source: any ManifestProvider
     public let config: KubeProxyConfiguration
     /// Makes the proxier once the first inputs are known (its options depend on them).
@@ -27,6 +28,8 @@ public struct ManifestFollower: Sendable {
     public var metrics: ProxyMetrics?
     /// The health-check ports of eTP=Local Services, updated after every successful sync, when set.
     public var serviceHealth: ServiceHealthServers?
+    /// Awaited before anything else (e.g. the API source's first list), when set.
+    public var waitUntilReady: (@Sendable () async throws -> Void)?
 
     public init(source: any ManifestProvider, config: KubeProxyConfiguration, features: KernelFeatures, logger: Logger,
                 makeProxier: @escaping @Sendable (ProxierInputs) throws -> any Proxier) {
@@ -61,9 +64,21 @@ public struct ManifestFollower: Sendable {
         return changes
     }
 
-    /// Runs until the task is cancelled; the rules stay in place afterwards. Change-driven: it
-    /// sleeps until the source signals a change or ``SyncSchedule`` has something due.
+    /// Runs until the task is cancelled or the service group shuts down gracefully; the rules stay
+    /// in place afterwards. Change-driven: it sleeps until the source signals a change or
+    /// ``SyncSchedule`` has something due.
     public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                if let waitUntilReady = self.waitUntilReady { try await waitUntilReady() }
+                try await self.follow()
+            }
+        } catch is CancellationError {
+            return
+        }
+    }
+
+    func follow() async throws {
         let clock = ContinuousClock()
         let signal = ChangeSignal()
         let watch = try source.watch { signal.notify() }
@@ -114,8 +129,10 @@ public struct ManifestFollower: Sendable {
                 guard fingerprint != seen else { continue }
                 seen = fingerprint
                 if !schedule.pending {
-                    for tracker in trackers { health?.queued(tracker.family) }
-                    metrics?.queued()
+                    for tracker in trackers {
+                        health?.queued(tracker.family)
+                        metrics?.family(tracker.family).queued()
+                    }
                 }
                 schedule.changed()
             case .checkIntegrity:
@@ -145,8 +162,11 @@ public struct ManifestFollower: Sendable {
                         steps = SyncSteps()
                     }
                     schedule.synced(at: now, full: outcomes.allSatisfy(\.full))
-                    let report = await proxier.report()
-                    for outcome in outcomes { metrics?.synced(outcome, report: report) }
+                    if let metrics {
+                        for (tracker, outcome) in zip(trackers, outcomes) {
+                            metrics.family(tracker.family).synced(outcome, report: await proxier.report(family: tracker.family))
+                        }
+                    }
                     health?.setNodeEligible(trackers[0].node?.isEligible ?? true)
                     if outcomes.allSatisfy(\.succeeded) {
                         metrics?.programmed(unprogrammed)

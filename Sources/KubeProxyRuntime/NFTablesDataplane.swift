@@ -1,3 +1,4 @@
+import Dispatch
 import IPTablesRules
 import KubeProxyCore
 import KubeProxyKernel
@@ -56,7 +57,7 @@ public actor NFTablesDataplane: Dataplane {
     /// Drops `value` on another thread: freeing a 10k-Service plan takes a tenth of a second.
     nonisolated static func release(_ value: consuming NFTablesSyncPlan?) {
         guard let value else { return }
-        Task.detached(priority: .background) { withExtendedLifetime(value) {} }
+        DispatchQueue.global(qos: .background).async { withExtendedLifetime(value) {} }
     }
 
     /// The table, and since the last sync what it wrote: the table's own chains hold rules, every

@@ -1,4 +1,5 @@
 import KubeProxyCore
+import KubeProxyModel
 
 /// A dataplane's proxier: it programs the kernel for a state, one transaction per sync.
 public protocol Proxier: Actor {
@@ -14,9 +15,13 @@ public protocol Proxier: Actor {
     func forceFullSync() async
     /// Counts for the metrics endpoint.
     func report() async -> ProxierReport
+    /// The counts of one family's proxier (a single-family proxier: its own).
+    func report(family: IPFamily) async -> ProxierReport
 }
 
 extension Proxier {
+    public func report(family: IPFamily) async -> ProxierReport { await report() }
+
     /// Programs the kernel for `state`.
     @discardableResult
     public func sync(_ state: ProxyState) async -> SyncOutcome { await sync(state, changedServices: nil, steps: SyncSteps()) }

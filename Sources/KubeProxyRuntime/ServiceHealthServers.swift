@@ -1,12 +1,14 @@
 import KubeProxyCore
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// Upstream's service health servers: for every Service with `externalTrafficPolicy: Local` and a
 /// `healthCheckNodePort`, an HTTP server on that port that tells load balancers whether this node
 /// has local endpoints (200) or not (503), with the count in the body and in
-/// `X-Load-Balancing-Endpoint-Weight`.
-public actor ServiceHealthServers {
+/// `X-Load-Balancing-Endpoint-Weight`. A service: ``run()`` serves every port ``update(_:)`` opens,
+/// until the service group shuts down.
+public actor ServiceHealthServers: ServiceLifecycle.Service {
     /// What one port reports.
     public struct Report: Sendable, Hashable {
         public var namespace: String
@@ -16,7 +18,6 @@ public actor ServiceHealthServers {
 
     private struct Entry {
         var server: HTTPEndpointServer
-        var task: Task<Void, any Error>
         var report: ReportBox
     }
 
@@ -34,11 +35,25 @@ public actor ServiceHealthServers {
     let health: ProxierHealth?
     let logger: Logger
     private var entries: [Int: Entry] = [:]
+    /// Servers opened by ``update(_:)``, for ``run()`` to serve.
+    private nonisolated let opened = AsyncStream.makeStream(of: HTTPEndpointServer.self)
 
     public init(host: String = "0.0.0.0", health: ProxierHealth?, logger: Logger) {
         self.host = host
         self.health = health
         self.logger = logger
+    }
+
+    /// Serves each port's server as it opens, until cancelled or a graceful shutdown; a port that
+    /// goes away ends its own server (``HTTPEndpointServer/close()``).
+    public nonisolated func run() async {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for await server in self.opened.stream {
+                    group.addTask { try? await server.run() }
+                }
+            }
+        }
     }
 
     /// The ports in use now.
@@ -59,7 +74,7 @@ public actor ServiceHealthServers {
     /// Opens the servers of new ports, updates the counts, closes the servers of ports gone.
     public func update(_ wanted: [Int: Report]) async {
         for (port, entry) in entries where wanted[port] == nil {
-            entry.task.cancel()
+            entry.server.close()
             entries[port] = nil
         }
         for (port, report) in wanted {
@@ -88,8 +103,8 @@ public actor ServiceHealthServers {
                                              headers: [("X-Content-Type-Options", "nosniff"),
                                                        ("X-Load-Balancing-Endpoint-Weight", String(r.localEndpoints))])
                 }
-                let task = Task { try await server.run() }
-                entries[port] = Entry(server: server, task: task, report: shared)
+                opened.continuation.yield(server)
+                entries[port] = Entry(server: server, report: shared)
                 logger.info("serving a service health check", metadata: ["service": "\(report.namespace)/\(report.name)", "port": "\(port)"])
             } catch {
                 logger.error("cannot open the service health check port", metadata: ["port": "\(port)", "error": "\(error)"])

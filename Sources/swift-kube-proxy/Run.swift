@@ -6,6 +6,7 @@ import KubeProxyKernel
 import KubeProxyModel
 import KubeProxyRuntime
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// `run` (the default): programs this network namespace and follows the cluster (an API server,
@@ -56,19 +57,24 @@ struct Run: AsyncParsableCommand {
 
         let health = ProxierHealth(timeout: config.resolvedSyncPeriod.duration * 2)
         let metrics = ProxyMetrics()
-        // Shut down in reverse order: the sync loop first, then the informers, then the endpoints.
-        var services: [any ServiceLifecycle.Service] = []
+        // Every library that records through swift-metrics lands on /metrics.
+        MetricsSystem.bootstrap(metrics.factory)
+        // One service group; shut down in reverse order: the sync loop first, then the informers,
+        // then the service health checks and the endpoints.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let address = try Self.bindAddress(config.resolvedHealthzBindAddress, field: "healthzBindAddress") {
             let server = try await HealthEndpoints.healthServer(host: address.host, port: address.port, health: health, metrics: metrics, logger: logger)
-            services.append(DaemonService("healthz") { try await server.run() })
+            services.append(.init(service: server, serviceName: "healthz"))
             logger.info("serving /healthz and /livez", metadata: ["address": "\(address.host):\(server.port)"])
         }
         if let address = try Self.bindAddress(config.resolvedMetricsBindAddress, field: "metricsBindAddress") {
             let server = try await HealthEndpoints.metricsServer(host: address.host, port: address.port, metrics: metrics, logger: logger)
-            services.append(DaemonService("metrics") { try await server.run() })
+            services.append(.init(service: server, serviceName: "metrics"))
             logger.info("serving /metrics", metadata: ["address": "\(address.host):\(server.port)"])
         }
-        if let apiSource { services.append(DaemonService("informers") { await apiSource.run() }) }
+        let serviceHealth = ServiceHealthServers(health: health, logger: logger)
+        services.append(.init(service: serviceHealth, serviceName: "service-health"))
+        if let apiSource { services.append(.init(service: apiSource, serviceName: "informers")) }
 
         // IPVS mode: the kernel must have IPVS; sysctls and timeouts are set once, before the first sync.
         let ipvs: IPVSKernel? = mode == .ipvs ? try IPVSKernel(transport: try NetlinkSocket()) : nil
@@ -101,14 +107,14 @@ struct Run: AsyncParsableCommand {
         }
         follower.health = health
         follower.metrics = metrics
-        follower.serviceHealth = ServiceHealthServers(health: health, logger: logger)
-        services.append(DaemonService("proxier") { [follower] in
-            if let apiSource {
+        follower.serviceHealth = serviceHealth
+        if let apiSource {
+            follower.waitUntilReady = {
                 logger.info("waiting for the first list of Services, EndpointSlices and Node", metadata: ["source": "\(apiSource.description)", "node": "\(nodeName)"])
                 try await apiSource.waitUntilSynced()
             }
-            try await follower.run()
-        })
+        }
+        services.append(.init(service: follower, serviceName: "proxier"))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped; the rules stay in place")

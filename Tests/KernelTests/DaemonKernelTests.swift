@@ -96,17 +96,18 @@ struct DaemonKernelTests {
         func value(_ name: String) -> Double? {
             metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
         }
-        #expect((value("kubeproxy_sync_proxy_rules_duration_seconds_count") ?? 0) >= 4, "\(metrics.prefix(3000))")
-        #expect((value("kubeproxy_sync_full_proxy_rules_duration_seconds_count") ?? 0) >= 1)
-        #expect((value("kubeproxy_sync_partial_proxy_rules_duration_seconds_count") ?? 0) >= 3)
-        #expect((value("kubeproxy_network_programming_duration_seconds_count") ?? 0) == 1)
-        #expect((value("kubeproxy_sync_proxy_rules_last_timestamp_seconds") ?? 0) > Date().timeIntervalSince1970 - 60)
-        #expect(metrics.contains("kubeproxy_sync_proxy_rules_duration_seconds_bucket{le=\"0.001\"}"))
+        #expect((value("kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family=\"IPv4\"}") ?? 0) >= 4, "\(metrics.prefix(3000))")
+        #expect((value("kubeproxy_sync_full_proxy_rules_duration_seconds_count{ip_family=\"IPv4\"}") ?? 0) >= 1)
+        #expect((value("kubeproxy_sync_partial_proxy_rules_duration_seconds_count{ip_family=\"IPv4\"}") ?? 0) >= 3)
+        #expect((value("kubeproxy_network_programming_duration_seconds_count{ip_family=\"IPv4\"}") ?? 0) == 1)
+        #expect((value("kubeproxy_sync_proxy_rules_last_timestamp_seconds{ip_family=\"IPv4\"}") ?? 0) > Date().timeIntervalSince1970 - 60)
+        #expect(metrics.contains("kubeproxy_sync_proxy_rules_duration_seconds_bucket{ip_family=\"IPv4\",le=\"0.001\"}"))
+        #expect(!metrics.contains("ip_family=\"IPv6\""), "a single-stack node shows one family")
         // The change trackers' counts: the first list, the late Service added and deleted, slice edits; none pending at rest.
         #expect((value("kubeproxy_sync_proxy_rules_service_changes_total") ?? 0) >= 2, "\(metrics.prefix(3000))")
         #expect((value("kubeproxy_sync_proxy_rules_endpoint_changes_total") ?? 0) >= 3)
         #expect(value("kubeproxy_sync_proxy_rules_service_changes_pending") == 0 && value("kubeproxy_sync_proxy_rules_endpoint_changes_pending") == 0)
-        if mode == "iptables" { #expect((value("kubeproxy_sync_proxy_rules_iptables_total{table=\"nat\"}") ?? 0) > 20) }
+        if mode == "iptables" { #expect((value("kubeproxy_sync_proxy_rules_iptables_total{ip_family=\"IPv4\",table=\"nat\"}") ?? 0) > 20) }
         #expect(lab.inNamespace("client", "curl -s --max-time 2 http://198.18.2.1:10249/metrics").status != 0, "metrics must not be on the node address")
 
         #expect(lab.stopProxy() == 0)

@@ -263,9 +263,9 @@ struct SoakKernelTests {
         return bin
     }
 
-    /// p50 and p99 of `kubeproxy_network_programming_duration_seconds`, as bucket bounds.
+    /// p50 and p99 of the IPv4 `kubeproxy_network_programming_duration_seconds`, as bucket bounds.
     static func quantiles(_ metrics: String) -> String {
-        let buckets = metrics.split(separator: "\n").filter { $0.hasPrefix("kubeproxy_network_programming_duration_seconds_bucket") }
+        let buckets = metrics.split(separator: "\n").filter { $0.hasPrefix("kubeproxy_network_programming_duration_seconds_bucket{ip_family=\"IPv4\"") }
             .compactMap { line -> (Double, Double)? in
                 guard let le = line.components(separatedBy: "le=\"").dropFirst().first?.prefix(while: { $0 != "\"" }),
                       let count = Double(line.split(separator: " ").last ?? "") else { return nil }

@@ -136,11 +136,27 @@ let package = Package(
             name: "swift-kube-proxy",
             dependencies: [
                 "KubeProxyRuntime", "KubeProxyAPI", "PacketTracer", "NFTablesRules", "IPVSRules", "Netlink",
-                "KubeProxyTesting",   // `lab partial-sync` draws its changes with RandomCluster
+                "LabSockets",   // `bench-pod serve|probe|latency`: bench's pod and client in its namespaces
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Side effects: the lab's pod server and clients over BSD sockets (skp-lab and bench).
+        .target(
+            name: "LabSockets",
+            dependencies: ["KubeProxyModel"],
+            swiftSettings: swiftSettings
+        ),
+        // The lab harness (lab/lab.sh, the demo, kernel tests, the IPVS VM): not in the product binary.
+        .executableTarget(
+            name: "skp-lab",
+            dependencies: [
+                "LabSockets", "KubeProxyTesting", "KubeProxyRuntime", "KubeProxyKernel", "IPVSRules", "IPTablesRules", "KubeProxyCore", "Netlink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

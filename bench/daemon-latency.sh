@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 SIZE=${1:-10000x10}; CHANGES=${2:-1000}; MODE=${3:-nftables}
 swift build -c release --product swift-kube-proxy >/dev/null
 swift build -c release --product skp-apiserver >/dev/null
-BIN=$(realpath .build/release/swift-kube-proxy); API=$(realpath .build/release/skp-apiserver)
+swift build -c release --product skp-lab >/dev/null
+BIN=$(realpath .build/release/swift-kube-proxy); API=$(realpath .build/release/skp-apiserver); LAB=$(realpath .build/release/skp-lab)
 P=skpl-; work=$(mktemp -d)
 cleanup() {
   [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null || true
@@ -18,7 +19,7 @@ cleanup() {
   lab/lab.sh down "$P"; rm -rf "$work"
 }
 trap cleanup EXIT
-lab/lab.sh up "$P" "$BIN" >/dev/null
+lab/lab.sh up "$P" "$LAB" >/dev/null
 ip netns exec "${P}ext" "$API" --listen 198.18.2.2:6443 --pki "$work/pki" --synthetic "$SIZE" --node lab-node \
   --churn "$CHANGES" --proxy-log "$work/proxy.log" > "$work/api.log" 2>&1 &
 API_PID=$!

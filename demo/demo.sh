@@ -10,6 +10,7 @@ P=demo-
 if [ "$(id -u)" != 0 ]; then echo "the demo creates network namespaces: run it as root" >&2; exit 1; fi
 
 APISERVER=$(dirname "$BIN")/skp-apiserver
+LAB=$(dirname "$BIN")/skp-lab   # the lab's pod servers and probes
 cleanup() {
   [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null || true
   [ -n "${API_PID:-}" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
@@ -20,11 +21,11 @@ trap cleanup EXIT
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 probe() { # probe FROM DST PORT COUNT [extra...]
   local from=$1 dst=$2 port=$3 count=$4; shift 4
-  ip netns exec "${P}${from}" "$BIN" lab probe --dst "$dst" --port "$port" --count "$count" "$@" | sed 's/^/      /'
+  ip netns exec "${P}${from}" "$LAB" probe --dst "$dst" --port "$port" --count "$count" "$@" | sed 's/^/      /'
 }
 
 say "1. The lab: one node, three pods, a client pod and an external host (network namespaces)"
-lab/lab.sh up "$P" "$BIN"
+lab/lab.sh up "$P" "$LAB"
 cat <<'TXT'
    pod1 198.18.1.2   pod2 198.18.1.6   pod3 198.18.1.10   client 198.18.1.14   (pods, behind the node)
    node 198.18.2.1   external hosts 198.18.2.2 and 198.18.2.3 (outside the node)
@@ -107,7 +108,7 @@ ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints: [{addresses: [198.18.1.10], conditions: {ready: true}}]
 YAML
 for _ in $(seq 1 50); do
-  [ "$(ip netns exec "${P}client" "$BIN" lab probe --dst 198.18.10.40 --port 80 --count 1 --timeout 300)" = "pod3 1" ] && break; sleep 0.1
+  [ "$(ip netns exec "${P}client" "$LAB" probe --dst 198.18.10.40 --port 80 --count 1 --timeout 300)" = "pod3 1" ] && break; sleep 0.1
 done
 probe client 198.18.10.40 80 10
 echo "   /healthz (upstream's JSON) and a few /metrics lines:"
@@ -136,7 +137,7 @@ if [ "${DEMO_IPVS:-1}" != 0 ] && command -v qemu-system-x86_64 >/dev/null && ls 
   vmdir=$(mktemp -d); mkdir -p "$vmdir/extra"
   cp examples/cluster.yaml examples/config.yaml "$vmdir/extra/"; touch "$vmdir/extra/demo"
   echo "   booting Debian's stock kernel under qemu with swift-kube-proxy inside (about a minute)..."
-  if VM_EXTRA="$vmdir/extra" vm/build.sh "$vmdir" "$BIN" >/dev/null && vm/run.sh "$vmdir" 300 > "$vmdir/console.txt"; then
+  if VM_EXTRA="$vmdir/extra" vm/build.sh "$vmdir" "$BIN" "$LAB" >/dev/null && vm/run.sh "$vmdir" 300 > "$vmdir/console.txt"; then
     sed -n '/VM-STEP demo/,/VM-TESTS-DONE/p' "$vmdir/console.txt" | grep -v '^VM-' | grep -v '^\[ *[0-9]' || true
   else
     echo "   (the VM did not finish; see $vmdir/console.txt)"; vmdir=

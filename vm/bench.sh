@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVICES=${1:-1000,10000,30000}; ENDPOINTS=${2:-1}; SAMPLES=${3:-1000}; MODES=${4:-ipvs,iptables-legacy}
 swift build -c release --product swift-kube-proxy >/dev/null
+swift build -c release --product skp-lab >/dev/null   # the VM image's /init runs skp-lab ipvs-check
 BIN=$(swift build -c release --show-bin-path)/swift-kube-proxy
 OUT=$(mktemp -d); trap '[ -n "${VM_KEEP:-}" ] || rm -rf "$OUT"' EXIT
 mkdir -p "$OUT/extra"

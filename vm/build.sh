@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds what the IPVS VM boots: an uncompressed vmlinux from Debian's stock kernel (it has IPVS
 # and dummy as modules) and an initramfs with busybox, iproute2, ipvsadm, ipset, iptables, nft,
-# the modules, swift-kube-proxy with its shared libraries, and vm/init.sh as /init.
-#   [VM_EXTRA=DIR] vm/build.sh OUT_DIR [BINARY]   (needs: qemu-system-x86 linux-image-amd64 busybox-static ipvsadm ipset cpio)
+# the modules, swift-kube-proxy and skp-lab (the lab harness) with their shared libraries, and
+# vm/init.sh as /init. SKP_LAB defaults to the skp-lab beside BINARY.
+#   [VM_EXTRA=DIR] vm/build.sh OUT_DIR [BINARY [SKP_LAB]]   (needs: qemu-system-x86 linux-image-amd64 busybox-static ipvsadm ipset cpio)
 # VM_EXTRA's files land in the guest's /extra; with /extra/step0.json there, /init runs
 # vm/ipvs-suite.sh; with /extra/demo, vm/ipvs-demo.sh; with /extra/bench-args, the benchmark.
 set -euo pipefail
-OUT=${1:?OUT_DIR}; BIN=${2:-.build/release/swift-kube-proxy}
+OUT=${1:?OUT_DIR}; BIN=${2:-.build/release/swift-kube-proxy}; LAB=${3:-$(dirname "$BIN")/skp-lab}
 KV=$(ls /lib/modules | grep -v "^$(uname -r)$" | sort -V | tail -1)
 [ -n "$KV" ] || { echo "no Debian kernel under /lib/modules (apt-get install linux-image-amd64)" >&2; exit 1; }
 mkdir -p "$OUT"; ROOT=$(mktemp -d); trap 'rm -rf "$ROOT"' EXIT
@@ -45,7 +46,8 @@ for so in /usr/lib/x86_64-linux-gnu/xtables/*.so; do copy_bin "$so"; done
 copy_bin /lib/x86_64-linux-gnu/libm.so.6
 cp /etc/protocols "$ROOT/etc/protocols"
 copy_bin "$(realpath "$BIN")" /bin/swift-kube-proxy
-strip --strip-debug "$ROOT/bin/swift-kube-proxy" 2>/dev/null || true   # a debug build carries ~100 MB of symbols
+copy_bin "$(realpath "$LAB")" /bin/skp-lab
+strip --strip-debug "$ROOT/bin/swift-kube-proxy" "$ROOT/bin/skp-lab" 2>/dev/null || true   # a debug build carries ~100 MB of symbols
 cp -L /lib64/ld-linux-x86-64.so.2 "$ROOT/lib64/"
 # busybox applets last, never over a real tool copied above.
 for applet in $("$ROOT/bin/busybox" --list); do [ -e "$ROOT/bin/$applet" ] || [ -e "$ROOT/usr/sbin/$applet" ] || ln -s busybox "$ROOT/bin/$applet"; done

@@ -11,10 +11,10 @@ echo "VM-KERNEL $(uname -r)"
 # make demo's IPVS step (vm/ipvs-demo.sh) and nothing else.
 if [ -f /extra/demo ]; then echo "VM-STEP demo"; /bin/bash /ipvs-demo.sh 2>&1; echo VM-TESTS-DONE; poweroff -f; fi
 echo "VM-STEP ipvs-check"
-swift-kube-proxy lab ipvs-check --until drain 2>&1
+skp-lab ipvs-check --until drain 2>&1
 echo "VM-STEP ipvsadm"
 ipvsadm -Ln 2>&1
-swift-kube-proxy lab ipvs-check 2>&1 | tail -1
+skp-lab ipvs-check 2>&1 | tail -1
 if [ -f /extra/step0.json ]; then echo "VM-STEP suite"; /bin/bash /ipvs-suite.sh 2>&1; fi
 if [ -f /extra/bench-args ]; then   # vm/bench.sh: the data-plane benchmark on this kernel
   echo "VM-STEP bench"; mkdir -p /tmp/bench

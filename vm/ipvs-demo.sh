@@ -3,10 +3,10 @@
 # `swift-kube-proxy run --proxy-mode ipvs` with the example cluster, a few real connections, and
 # the kernel's own view (ipvsadm -Ln, kube-ipvs0, the ipsets). Output is meant for people.
 set -uo pipefail
-B=/bin/swift-kube-proxy; P=demo; X=/extra
+B=/bin/swift-kube-proxy; L=/bin/skp-lab; P=demo; X=/extra
 in_ns() { local ns=$1; shift; ip netns exec "$P$ns" "$@"; }
-probe() { local label=$1 ns=$2; shift 2; echo "   $label"; in_ns "$ns" $B lab probe "$@" | sed 's/^/      /'; }
-bash /lab/lab.sh up $P $B >/dev/null || { echo "lab up failed"; exit 1; }
+probe() { local label=$1 ns=$2; shift 2; echo "   $label"; in_ns "$ns" $L probe "$@" | sed 's/^/      /'; }
+bash /lab/lab.sh up $P $L >/dev/null || { echo "lab up failed"; exit 1; }
 ip netns exec ${P}node $B run --config $X/config.yaml --manifests $X/cluster.yaml --proxy-mode ipvs --iptables-backend legacy > /run/proxy.log 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do grep -q "sync done" /run/proxy.log && break; sleep 0.1; done

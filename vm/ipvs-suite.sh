@@ -7,12 +7,12 @@
 #   /extra: config.yaml, step0.json (the example cluster + a "hold" Service on the pods' hold port),
 #           step1-pod1.json / step1-pod2.json (the held pod removed), step2.json (a Service added, one removed)
 set -uo pipefail
-B=/bin/swift-kube-proxy; P=vm; X=/extra; RUN=/run/skp
+B=/bin/swift-kube-proxy; L=/bin/skp-lab; P=vm; X=/extra; RUN=/run/skp
 mkdir -p $RUN
 in_ns() { local ns=$1; shift; ip netns exec "$P$ns" "$@"; }
 result() { echo "VM-RESULT $*"; }
-# tally NAME NS ARGS...: "pod1=20 pod2=20 ..." from lab probe's tally, in name order
-tally() { local name=$1 ns=$2; shift 2; result "$name" $(in_ns "$ns" $B lab probe "$@" | awk '{printf "%s=%s ", $1, $2}'); }
+# tally NAME NS ARGS...: "pod1=20 pod2=20 ..." from skp-lab probe's tally, in name order
+tally() { local name=$1 ns=$2; shift 2; result "$name" $(in_ns "$ns" $L probe "$@" | awk '{printf "%s=%s ", $1, $2}'); }
 publish() { cp "$1" $RUN/cluster.json.tmp && mv $RUN/cluster.json.tmp $RUN/cluster.json; }
 syncs() { grep -c "sync done" $RUN/proxy.log 2>/dev/null || echo 0; }
 wait_sync() { # wait until the proxy logged more syncs than $1 (changes are picked up within a poll)
@@ -25,7 +25,7 @@ start_proxy() { # not through in_ns: a backgrounded function would be a subshell
 stop_proxy() { kill -TERM "$(cat $RUN/proxy.pid)"; wait "$(cat $RUN/proxy.pid)"; result proxy-exit $?; }
 table() { echo "VM-TABLE-BEGIN $1"; in_ns node ipvsadm -Ln | tail -n +4; echo "VM-TABLE-END $1"; }
 
-bash /lab/lab.sh up $P $B || { echo "VM-ERROR lab up failed"; exit 1; }
+bash /lab/lab.sh up $P $L || { echo "VM-ERROR lab up failed"; exit 1; }
 publish $X/step0.json
 start_proxy --iptables-sync-period 2s
 grep -q "sync failed" $RUN/proxy.log && { echo "VM-ERROR sync failed"; sed 's/^/VM-PROXY-LOG /' $RUN/proxy.log; }
@@ -53,7 +53,7 @@ in_ns node iptables-save | grep -E "^-A KUBE-" | sed 's/^/VM-IPTABLES /'
 # Graceful termination: a connection held open to the hold Service survives its pod's removal;
 # new connections avoid that pod; the real server goes once the connection is gone.
 rm -f $RUN/release
-in_ns client $B lab hold --dst 198.18.10.30 --port 80 --until-file $RUN/release --seconds 60 > $RUN/hold.out 2>&1 &
+in_ns client $L hold --dst 198.18.10.30 --port 80 --until-file $RUN/release --seconds 60 > $RUN/hold.out 2>&1 &
 hold=$!
 for _ in $(seq 1 50); do grep -q connected $RUN/hold.out && break; sleep 0.1; done
 held=$(awk '/connected/ {print $3}' $RUN/hold.out)
@@ -136,7 +136,7 @@ soak() {
     fi
     for target in "198.18.10.50 80" "198.18.10.51 80" "198.18.10.52 80" "198.18.10.53 80" "198.18.10.12 53 --udp"; do
       set -- $target
-      out=$(in_ns client $B lab probe --each --dst $1 --port $2 ${3:-} --timeout 1000 2>&1 | head -1)
+      out=$(in_ns client $L probe --each --dst $1 --port $2 ${3:-} --timeout 1000 2>&1 | head -1)
       tried=$((tried + 1))
       case "$out" in
         pod*) if [ -n "$flushed" ] && [ "$repaired" = - ]; then
@@ -164,7 +164,7 @@ soak
 # Dual-stack (/extra/dual.json): IPv6 beside IPv4 in the lab, a Node with an address of each
 # family; one IPVS dataplane per family: a dual-stack Service on both ClusterIPs (TCP and UDP),
 # an IPv6-only one, a NodePort on the IPv6 node address; KUBE-6- ipsets, IPv6 virtual servers.
-if bash /lab/lab.sh up6 $P $B; then
+if bash /lab/lab.sh up6 $P $L; then
   publish $X/dual.json
   start_proxy --iptables-sync-period 2s
   for _ in $(seq 1 300); do in_ns node ipvsadm -Ln | grep -q "\[2001:2:10::51\]:80" && break; sleep 0.1; done
@@ -187,6 +187,6 @@ fi
 bash /lab/lab.sh down $P
 
 # Partial syncs equal full syncs in IPVS mode: seeded random changes, each compared with a fresh
-# full sync (lab partial-sync makes and deletes its own namespaces).
-for seed in 1 2; do $B lab partial-sync --mode ipvs --seed $seed --steps 15 2>&1 | sed 's/^/VM-PARTIAL /'; done
+# full sync (skp-lab partial-sync makes and deletes its own namespaces).
+for seed in 1 2; do $L partial-sync --mode ipvs --seed $seed --steps 15 2>&1 | sed 's/^/VM-PARTIAL /'; done
 echo "VM-SUITE-DONE"

@@ -5,7 +5,7 @@ import KubeProxyModel
 import Logging
 
 /// The one place a mode becomes a proxier: `run` (one per family), `verify`'s scratch sync and
-/// `lab partial-sync` all make theirs here, so every mode is built the same way everywhere.
+/// `skp-lab partial-sync` all make theirs here, so every mode is built the same way everywhere.
 public struct ProxierFactory: Sendable {
     public var mode: ProxyMode
     /// iptables mode's backend, and IPVS mode's for its iptables rules.

@@ -13,7 +13,7 @@ struct DualStackKernelTests {
     /// Adds IPv6 to a lab (`lab/lab.sh up6`): addresses on every link (no duplicate detection),
     /// routes, forwarding in the node, and an IPv6 server in each pod (TCP 8080, UDP 5353).
     static func addIPv6(_ lab: Lab) throws {
-        let result = Lab.shell("'\(Lab.root.path)/lab/lab.sh' up6 \(lab.prefix) '\(Lab.binary)'")
+        let result = Lab.shell("'\(Lab.root.path)/lab/lab.sh' up6 \(lab.prefix) '\(Lab.labBinary)'")
         guard result.status == 0 else { throw LabError(message: "adding IPv6 failed: \(result.output)") }
     }
 

@@ -7,7 +7,7 @@ import PacketTracer
 import Testing
 
 /// IPVS on a real IPVS kernel: Debian's stock kernel booted under qemu (vm/build.sh, vm/run.sh),
-/// the project's binary inside it. One boot runs both the netlink round trip (`lab ipvs-check`)
+/// the project's binaries inside it. One boot runs both the netlink round trip (`skp-lab ipvs-check`)
 /// and the traffic suite (vm/ipvs-suite.sh: the lab around `run --proxy-mode ipvs`); the tests
 /// below assert on what the guest printed.
 @Suite("Kernel (VM): IPVS mode", .serialized, .enabled(if: IPVSVM.unavailableReason == nil, "\(IPVSVM.unavailableReason ?? "")"))
@@ -199,7 +199,7 @@ enum IPVSVM {
         if getuid() != 0 { return "needs root" }
         if Lab.shell("command -v qemu-system-x86_64").status != 0 { return "qemu-system-x86 is not installed (make test installs it)" }
         if Lab.shell("ls /boot/vmlinuz-*").status != 0 { return "no Debian kernel in /boot (make test installs linux-image-amd64)" }
-        if !FileManager.default.isExecutableFile(atPath: Lab.binary) { return "build the binary first" }
+        if ![Lab.binary, Lab.labBinary].allSatisfy(FileManager.default.isExecutableFile(atPath:)) { return "build the binaries first" }
         return nil
     }()
 
@@ -244,7 +244,7 @@ enum IPVSVM {
         let extra = out.appendingPathComponent("extra")
         try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
         try writeSuiteFiles(to: extra)
-        let build = Lab.shell("VM_EXTRA='\(extra.path)' '\(Lab.root.path)/vm/build.sh' '\(out.path)' '\(Lab.binary)'")
+        let build = Lab.shell("VM_EXTRA='\(extra.path)' '\(Lab.root.path)/vm/build.sh' '\(out.path)' '\(Lab.binary)' '\(Lab.labBinary)'")
         guard build.status == 0 else { throw LabError(message: "vm/build.sh failed: \(build.output)") }
         let run = Lab.shell("'\(Lab.root.path)/vm/run.sh' '\(out.path)' 1200")
         // Kept for reading when an assertion fails.

@@ -7,11 +7,15 @@ import Yams
 final class Lab: @unchecked Sendable {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let binary = ProcessInfo.processInfo.environment["SKP_BINARY"] ?? root.appendingPathComponent(".build/debug/swift-kube-proxy").path
+    /// The lab harness (pod servers, probes): `skp-lab`, beside the product binary.
+    static let labBinary = ProcessInfo.processInfo.environment["SKP_LAB_BINARY"] ?? root.appendingPathComponent(".build/debug/skp-lab").path
 
     /// Why kernel tests cannot run here, or nil when they can.
     static let unavailableReason: String? = {
         if getuid() != 0 { return "kernel tests need root (network namespaces)" }
-        if !FileManager.default.isExecutableFile(atPath: binary) { return "build the binary first (swift build): \(binary) is missing" }
+        for path in [binary, labBinary] where !FileManager.default.isExecutableFile(atPath: path) {
+            return "build the binaries first (swift build): \(path) is missing"
+        }
         for tool in ["ip", "iptables-legacy-restore", "iptables-nft-restore", "conntrack", "nft"] where shell("command -v \(tool)").status != 0 {
             return "\(tool) is not installed (make test installs it)"
         }
@@ -26,7 +30,7 @@ final class Lab: @unchecked Sendable {
         self.prefix = prefix
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("skp-\(prefix)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let up = Self.shell("'\(Self.root.path)/lab/lab.sh' up \(prefix) '\(Self.binary)'")
+        let up = Self.shell("'\(Self.root.path)/lab/lab.sh' up \(prefix) '\(Self.labBinary)'")
         if up.status != 0 { throw LabError(message: "lab up failed: \(up.output)") }
     }
 
@@ -109,14 +113,14 @@ final class Lab: @unchecked Sendable {
 
     var proxyLog: String { (try? String(contentsOf: directory.appendingPathComponent("proxy.log"), encoding: .utf8)) ?? "" }
 
-    /// Runs `lab probe` in namespace `from` and returns each outcome in order.
+    /// Runs `skp-lab probe` in namespace `from` and returns each outcome in order.
     func probe(from: String, dst: String, port: Int, count: Int = 1, udp: Bool = false, src: String? = nil,
                sport: Int? = nil, timeout: Int = 1500) -> [String] {
-        var args = "lab probe --each --dst \(dst) --port \(port) --count \(count) --timeout \(timeout)"
+        var args = "probe --each --dst \(dst) --port \(port) --count \(count) --timeout \(timeout)"
         if udp { args += " --udp" }
         if let src { args += " --src \(src)" }
         if let sport { args += " --sport \(sport)" }
-        let r = Self.shell("ip netns exec \(prefix)\(from) '\(Self.binary)' \(args)")
+        let r = Self.shell("ip netns exec \(prefix)\(from) '\(Self.labBinary)' \(args)")
         return r.output.split(separator: "\n").map(String.init)
     }
 

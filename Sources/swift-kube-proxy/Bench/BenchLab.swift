@@ -1,6 +1,7 @@
 import Foundation
 import KubeProxyKernel
 import KubeProxyModel
+import LabSockets
 
 /// The benchmark's own network namespaces: a node, one pod serving every endpoint port, and a
 /// client pod. Created for one measurement and deleted after it (also on failure).
@@ -40,16 +41,16 @@ struct BenchLab {
         }
         let server = Process()
         server.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/bin/ip")
-        server.arguments = ["netns", "exec", pod, binary, "lab", "serve", "--name", "pod", "--tcp", ports.map(String.init).joined(separator: ",")]
+        server.arguments = ["netns", "exec", pod, binary, "bench-pod", "serve", "--name", "pod", "--tcp", ports.map(String.init).joined(separator: ",")]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
         for _ in 0..<50 {
-            let r = try? await runner.run("ip", ["netns", "exec", client, binary, "lab", "probe", "--dst", "198.18.1.2", "--port", String(ports[0]), "--timeout", "200"])
+            let r = try? await runner.run("ip", ["netns", "exec", client, binary, "bench-pod", "probe", "--dst", "198.18.1.2", "--port", String(ports[0]), "--timeout", "200"])
             if r?.stdout.hasPrefix("pod") == true { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw CommandError(executable: "lab serve", detail: "the benchmark pod did not answer")
+        throw CommandError(executable: "bench-pod serve", detail: "the benchmark pod did not answer")
     }
 
     /// Stops what runs in the namespaces and deletes them.
@@ -64,9 +65,9 @@ struct BenchLab {
 
     /// New-connection cost from the client pod to `destination:port`.
     func latency(_ destination: IPAddress, port: Int, samples: Int) async throws -> LabLatency.Summary {
-        let r = try await runner.run("ip", ["netns", "exec", client, binary, "lab", "latency", "--dst", destination.description,
+        let r = try await runner.run("ip", ["netns", "exec", client, binary, "bench-pod", "latency", "--dst", destination.description,
                                             "--port", String(port), "--count", String(samples)])
-        guard r.succeeded else { throw CommandError(executable: "lab latency", detail: r.stderr) }
+        guard r.succeeded else { throw CommandError(executable: "bench-pod latency", detail: r.stderr) }
         return try JSONDecoder().decode(LabLatency.Summary.self, from: Data(r.stdout.utf8))
     }
 }

@@ -1,10 +1,14 @@
 import ArgumentParser
 import Foundation
 import KubeProxyModel
+import LabSockets
 
-/// `lab`: the servers and clients of the network-namespace lab (see lab/lab.sh).
-struct Lab: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Lab tools: a pod server and a client that tallies who answers.",
+/// `skp-lab`: the servers and clients of the network-namespace lab (see lab/lab.sh) and the checks
+/// that run where Swift Testing cannot (the IPVS VM). Not part of the product binary.
+@main
+struct LabCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "skp-lab",
+                                                    abstract: "Lab tools: a pod server and a client that tallies who answers.",
                                                     subcommands: [Serve.self, Probe.self, Hold.self, Latency.self, LabIPVSCheck.self, LabPartialSync.self])
 
     struct Serve: ParsableCommand {
@@ -16,8 +20,8 @@ struct Lab: ParsableCommand {
         @Flag(help: "Listen on IPv6 instead of IPv4.") var ipv6 = false
 
         func run() throws {
-            let ports = { (s: String) in s.split(separator: ",").compactMap { Int($0) } }
-            try LabServer(name: name, tcpPorts: ports(tcp), udpPorts: ports(udp), holdPorts: ports(hold), family: ipv6 ? .ipv6 : .ipv4).run()
+            try LabServer(name: name, tcpPorts: LabServer.ports(tcp), udpPorts: LabServer.ports(udp), holdPorts: LabServer.ports(hold),
+                          family: ipv6 ? .ipv6 : .ipv4).run()
         }
     }
 
@@ -30,8 +34,7 @@ struct Lab: ParsableCommand {
         @Option(help: "Give up waiting after this many seconds.") var seconds: Int = 120
 
         func run() throws {
-            guard let destination = IPAddress(sloppy: dst) else { throw ValidationError("--dst: not an address") }
-            let hold = LabHold(destination: destination, port: port)
+            let hold = LabHold(destination: try parseAddress(dst, "--dst"), port: port)
             FileHandle.standardOutput.write(Data("hold: connected \(hold.connect())\n".utf8))
             let deadline = Date().addingTimeInterval(TimeInterval(seconds))
             while !FileManager.default.fileExists(atPath: untilFile) && Date() < deadline { usleep(100_000) }
@@ -47,10 +50,7 @@ struct Lab: ParsableCommand {
         @Option(help: "How many measured connections (a tenth more are made first to warm up).") var count: Int = 1000
 
         func run() throws {
-            guard let destination = IPAddress(sloppy: dst) else { throw ValidationError("--dst: not an address") }
-            let summary = LabLatency(destination: destination, port: port, count: count).run()
-            let data = try JSONEncoder().encode(summary)
-            print(String(decoding: data, as: UTF8.self))
+            print(try LabLatency(destination: try parseAddress(dst, "--dst"), port: port, count: count).run().json())
         }
     }
 
@@ -66,20 +66,15 @@ struct Lab: ParsableCommand {
         @Flag(help: "Print each outcome on its own line, in order, instead of a tally.") var each = false
 
         func run() throws {
-            guard let destination = IPAddress(sloppy: dst) else { throw ValidationError("--dst: not an address") }
-            let source = try src.map { s -> IPAddress in
-                guard let ip = IPAddress(sloppy: s) else { throw ValidationError("--src: not an address") }
-                return ip
-            }
-            let outcomes = LabProbe(destination: destination, port: port, udp: udp, count: count, source: source,
+            let outcomes = LabProbe(destination: try parseAddress(dst, "--dst"), port: port, udp: udp, count: count, source: try src.map { try parseAddress($0, "--src") },
                                     sourcePort: sport, timeoutMilliseconds: timeout).run()
-            if each {
-                outcomes.forEach { print($0) }
-                return
-            }
-            var tally: [String: Int] = [:]
-            for o in outcomes { tally[o, default: 0] += 1 }
-            for (name, n) in tally.sorted(by: { $0.key < $1.key }) { print("\(name) \(n)") }
+            (each ? outcomes : LabProbe.tally(outcomes)).forEach { print($0) }
         }
     }
+}
+
+/// `text` as an address, or a validation error naming `option`.
+func parseAddress(_ text: String, _ option: String) throws -> IPAddress {
+    guard let ip = IPAddress(sloppy: text) else { throw ValidationError("\(option): not an address") }
+    return ip
 }

@@ -5,15 +5,20 @@ import Glibc
 import KubeProxyModel
 
 /// Thin helpers over BSD sockets for the lab's servers and probes (IPv4 and IPv6).
-enum Sockets {
-    struct Failure: Error, CustomStringConvertible {
-        var call: String
-        var code: Int32
-        var description: String { "\(call): \(String(cString: strerror(code)))" }
+public enum Sockets {
+    /// A failed socket call and its errno.
+    public struct Failure: Error, CustomStringConvertible {
+        public var call: String
+        public var code: Int32
+        public init(call: String, code: Int32) {
+            self.call = call
+            self.code = code
+        }
+        public var description: String { "\(call): \(String(cString: strerror(code)))" }
     }
 
     /// A socket address for `ip:port`.
-    static func address(_ ip: IPAddress, _ port: Int) -> (storage: sockaddr_storage, length: socklen_t) {
+    public static func address(_ ip: IPAddress, _ port: Int) -> (storage: sockaddr_storage, length: socklen_t) {
         var storage = sockaddr_storage()
         switch ip {
         case .v4(let a):
@@ -40,7 +45,8 @@ enum Sockets {
         }
     }
 
-    static func open(_ family: IPFamily, _ type: Int32) throws -> Int32 {
+    /// A socket of `family` and `type` with SO_REUSEADDR (and IPv6-only for IPv6).
+    public static func open(_ family: IPFamily, _ type: Int32) throws -> Int32 {
         let fd = socket(family == .ipv4 ? AF_INET : AF_INET6, type, 0)
         guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
         var one: Int32 = 1
@@ -50,25 +56,29 @@ enum Sockets {
         return fd
     }
 
-    static func bind(_ fd: Int32, _ ip: IPAddress, _ port: Int) throws {
+    /// Binds `fd` to `ip:port`.
+    public static func bind(_ fd: Int32, _ ip: IPAddress, _ port: Int) throws {
         var (storage, length) = address(ip, port)
         let rc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) } }
         guard rc == 0 else { throw Failure(call: "bind \(ip):\(port)", code: errno) }
     }
 
-    static func setTimeout(_ fd: Int32, milliseconds: Int) {
+    /// Receive and send timeouts.
+    public static func setTimeout(_ fd: Int32, milliseconds: Int) {
         var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    static func connect(_ fd: Int32, _ ip: IPAddress, _ port: Int) -> Int32 {
+    /// Connects; 0 or the errno.
+    public static func connect(_ fd: Int32, _ ip: IPAddress, _ port: Int) -> Int32 {
         var (storage, length) = address(ip, port)
         let rc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) } }
         return rc == 0 ? 0 : errno
     }
 
-    static func readAll(_ fd: Int32, limit: Int = 4096) -> String? {
+    /// Reads until the peer closes, `limit` bytes or a timeout; nil when nothing came.
+    public static func readAll(_ fd: Int32, limit: Int = 4096) -> String? {
         var buffer = [UInt8](repeating: 0, count: limit)
         var total = 0
         while total < limit {

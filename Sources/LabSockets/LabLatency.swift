@@ -5,20 +5,31 @@ import Glibc
 import KubeProxyModel
 
 /// Measures new-connection cost: connect, read the reply, close; `count` times after a warm-up.
-struct LabLatency {
-    var destination: IPAddress
-    var port: Int
-    var count: Int
+public struct LabLatency {
+    public var destination: IPAddress
+    public var port: Int
+    public var count: Int
 
-    struct Summary: Codable {
-        var samples: Int
-        var failures: Int
-        var p50: Double
-        var p90: Double
-        var p99: Double
+    public init(destination: IPAddress, port: Int, count: Int) {
+        self.destination = destination
+        self.port = port
+        self.count = count
     }
 
-    func run() -> Summary {
+    /// Measured connections, failures, and percentiles in µs (printed as JSON by the lab and bench).
+    public struct Summary: Codable, Sendable {
+        public var samples: Int
+        public var failures: Int
+        public var p50: Double
+        public var p90: Double
+        public var p99: Double
+
+        /// One line of JSON (what `latency` prints).
+        public func json() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
+    }
+
+    /// Runs the warm-up and the measured connections.
+    public func run() -> Summary {
         var micros: [Double] = []
         var failures = 0
         let warmUp = max(count / 10, 5)

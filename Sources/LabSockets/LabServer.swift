@@ -8,14 +8,26 @@ import KubeProxyModel
 /// response whose body is its name; on every UDP port it answers each datagram with its name; on
 /// every "hold" TCP port it keeps the connection open and answers each line with its name (for
 /// checking that an established connection survives an endpoint's removal).
-struct LabServer {
-    var name: String
-    var tcpPorts: [Int]
-    var udpPorts: [Int]
-    var holdPorts: [Int] = []
-    var family: IPFamily
+public struct LabServer {
+    public var name: String
+    public var tcpPorts: [Int]
+    public var udpPorts: [Int]
+    public var holdPorts: [Int]
+    public var family: IPFamily
 
-    func run() throws -> Never {
+    public init(name: String, tcpPorts: [Int], udpPorts: [Int] = [], holdPorts: [Int] = [], family: IPFamily = .ipv4) {
+        self.name = name
+        self.tcpPorts = tcpPorts
+        self.udpPorts = udpPorts
+        self.holdPorts = holdPorts
+        self.family = family
+    }
+
+    /// Ports from a comma-separated list (`8080,9090`).
+    public static func ports(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0) } }
+
+    /// Serves forever (one thread per listening socket).
+    public func run() throws -> Never {
         let any: IPAddress = family == .ipv4 ? .v4(0) : .v6(0, 0)
         func listener(_ port: Int) throws -> Int32 {
             let fd = try Sockets.open(family, Int32(SOCK_STREAM.rawValue))

@@ -5,7 +5,7 @@ import KubeProxyKernel
 import KubeProxyModel
 import Netlink
 
-/// `lab ipvs-check`: programs a small plan into this namespace's IPVS over generic netlink, reads
+/// `skp-lab ipvs-check`: programs a small plan into this namespace's IPVS over generic netlink, reads
 /// it back, checks that nothing is left to do, then removes one endpoint and finally everything.
 /// Prints one `ipvs-check:` line per step (the VM harness compares them and `ipvsadm -Ln`).
 struct LabIPVSCheck: ParsableCommand {

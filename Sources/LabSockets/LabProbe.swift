@@ -6,17 +6,28 @@ import KubeProxyModel
 
 /// A lab client: opens `count` connections (or sends `count` datagrams) to `ip:port` and tallies
 /// who answered; `refused` and `timeout` are tallied too.
-struct LabProbe {
-    var destination: IPAddress
-    var port: Int
-    var udp: Bool
-    var count: Int
-    var source: IPAddress?
-    var sourcePort: Int?
-    var timeoutMilliseconds: Int
+public struct LabProbe {
+    public var destination: IPAddress
+    public var port: Int
+    public var udp: Bool
+    public var count: Int
+    public var source: IPAddress?
+    public var sourcePort: Int?
+    public var timeoutMilliseconds: Int
+
+    public init(destination: IPAddress, port: Int, udp: Bool = false, count: Int, source: IPAddress? = nil,
+                sourcePort: Int? = nil, timeoutMilliseconds: Int) {
+        self.destination = destination
+        self.port = port
+        self.udp = udp
+        self.count = count
+        self.source = source
+        self.sourcePort = sourcePort
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
 
     /// One attempt's outcome: the answering pod's name, `refused`, `timeout` or `error:...`.
-    func attempt(reusing udpSocket: Int32? = nil) -> String {
+    public func attempt(reusing udpSocket: Int32? = nil) -> String {
         if udp {
             let fd: Int32
             if let udpSocket { fd = udpSocket } else {
@@ -46,7 +57,7 @@ struct LabProbe {
     }
 
     /// A connected UDP socket (bound to the source address and port when given).
-    func openUDP() throws -> Int32 {
+    public func openUDP() throws -> Int32 {
         let fd = try Sockets.open(destination.family, Int32(SOCK_DGRAM.rawValue))
         Sockets.setTimeout(fd, milliseconds: timeoutMilliseconds)
         if source != nil || sourcePort != nil {
@@ -57,11 +68,18 @@ struct LabProbe {
     }
 
     /// Runs every attempt; with a fixed UDP source port, one socket is reused (one conntrack flow).
-    func run() -> [String] {
+    public func run() -> [String] {
         var outcomes: [String] = []
         let shared: Int32? = (udp && sourcePort != nil) ? try? openUDP() : nil
         defer { if let shared { close(shared) } }
         for _ in 0..<count { outcomes.append(attempt(reusing: shared)) }
         return outcomes
+    }
+
+    /// The tally of `outcomes`: one `name count` line per outcome, in name order.
+    public static func tally(_ outcomes: [String]) -> [String] {
+        var counts: [String: Int] = [:]
+        for o in outcomes { counts[o, default: 0] += 1 }
+        return counts.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }
     }
 }

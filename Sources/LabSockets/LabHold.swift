@@ -4,21 +4,21 @@ import Glibc
 #endif
 import KubeProxyModel
 
-/// A long-lived lab client connection (`lab hold`): connect and read the server's name, later ask
+/// A long-lived lab client connection (`skp-lab hold`): connect and read the server's name, later ask
 /// again on the same connection, and finally close with a reset (SO_LINGER 0), so that IPVS sees
 /// the connection end at once instead of lingering in TIME_WAIT.
-final class LabHold {
-    let destination: IPAddress
-    let port: Int
+public final class LabHold {
+    public let destination: IPAddress
+    public let port: Int
     private var fd: Int32 = -1
 
-    init(destination: IPAddress, port: Int) {
+    public init(destination: IPAddress, port: Int) {
         self.destination = destination
         self.port = port
     }
 
     /// Connects and returns the first answer (the pod's name), or why there is none.
-    func connect() -> String {
+    public func connect() -> String {
         guard let opened = try? Sockets.open(destination.family, Int32(SOCK_STREAM.rawValue)) else { return "error:socket" }
         fd = opened
         Sockets.setTimeout(fd, milliseconds: 3000)
@@ -29,7 +29,7 @@ final class LabHold {
     }
 
     /// Sends a line on the open connection and returns the answer, or `broken`.
-    func ask() -> String {
+    public func ask() -> String {
         guard fd >= 0 else { return "broken" }
         let line = Array("again\n".utf8)
         guard line.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == line.count else { return "broken" }
@@ -37,7 +37,7 @@ final class LabHold {
     }
 
     /// Closes with a reset.
-    func reset() {
+    public func reset() {
         guard fd >= 0 else { return }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))

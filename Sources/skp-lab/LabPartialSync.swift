@@ -8,7 +8,7 @@ import KubeProxyRuntime
 import KubeProxyTesting
 import Logging
 
-/// `lab partial-sync`: partial syncs equal full syncs, in any mode, where the test harness cannot
+/// `skp-lab partial-sync`: partial syncs equal full syncs, in any mode, where the test harness cannot
 /// run Swift Testing (IPVS in the VM). In a namespace of its own, one proxier applies seeded random
 /// changes (``RandomCluster``) as partial syncs; after each, `verify`'s machinery compares that
 /// namespace with a fresh full sync in a scratch one. Then one stray entry must be seen as drift.

@@ -32,7 +32,6 @@ public actor IPTablesDataplane: Dataplane {
     public private(set) var metrics = IPTablesProxierMetrics()
     private var lastCleanup: ContinuousClock.Instant?
     private var lastAppliedPlan: IPTablesSyncPlan?
-    private var family: IPFamily?
     /// The kernel's entry counts of nat and filter when an integrity check last read the rules and
     /// found them whole, when ``tableEntries`` can read them (iptables-legacy in this process's
     /// namespace); nil after each of our syncs. Counts taken right after a restore could include an
@@ -50,6 +49,8 @@ public actor IPTablesDataplane: Dataplane {
     }
 
     public var canSyncPartially: Bool { lastAppliedPlan != nil }
+    /// The family this dataplane programs: its iptables binary's.
+    nonisolated var family: IPFamily { iptables.family }
 
     public func apply(_ state: ProxyState, scope: SyncScope, steps: SyncSteps) async throws -> DataplaneSync {
         var steps = steps
@@ -80,7 +81,6 @@ public actor IPTablesDataplane: Dataplane {
         steps.lap("restore")
         metrics.record(plan)
         lastAppliedPlan = plan
-        family = state.family
         verifiedEntries = nil
         return DataplaneSync(steps: steps, details: ["natRules": "\(plan.natRulesWritten)/\(plan.natRuleTotal)", "deletedChains": "\(plan.deletedChains.count)"])
     }
@@ -94,7 +94,7 @@ public actor IPTablesDataplane: Dataplane {
     /// every Service port's chains: ``IPTablesIntegrity``).
     public func integrityProblems(sinceLastSync: Bool) async -> [String] {
         guard await canaryPresent() else { return ["the canary chain is gone (tables flushed from outside)"] }
-        guard sinceLastSync, let plan = lastAppliedPlan, let family else { return [] }
+        guard sinceLastSync, let plan = lastAppliedPlan else { return [] }
         // Entry counts as the last check that read the rules found them: nothing was added or
         // removed since, so the rules are not read again.
         let before = entryCounts()

@@ -38,7 +38,8 @@ public actor IPVSDataplane: Dataplane {
 
     /// The IPVS operations of the last sync.
     public private(set) var lastOperations: [IPVSOperation] = []
-    private var family: IPFamily?
+    /// The family this dataplane programs: its iptables binary's (ipsets, virtual servers, addresses).
+    nonisolated var family: IPFamily { iptables.family }
     private var lastSets: [IPVSIPSet: Set<String>]?
     /// What the kernel held after the last successful sync, what that sync wanted, and the
     /// addresses it left bound: partial syncs start from these instead of listing everything.
@@ -73,9 +74,9 @@ public actor IPVSDataplane: Dataplane {
         var problems: [String] = []
         if !(await iptables.chainExists(table: "nat", chain: "KUBE-SERVICES")) { problems.append("nat KUBE-SERVICES is gone") }
         if !(await dummy.exists()) { problems.append("\(dummy.name) is gone") }
-        if problems.isEmpty, sinceLastSync, let desired = lastDesired, let bound = lastBound, let sets = lastSets, let family {
+        if problems.isEmpty, sinceLastSync, let desired = lastDesired, let bound = lastBound, let sets = lastSets {
             do {
-                let ipvs = ipvs
+                let (ipvs, family) = (ipvs, family)
                 let present = Set(try await BlockingIO.run { try ipvs.virtualServers(family) }.map(\.key))
                 let gone = desired.keys.filter { !present.contains($0) }
                 if let first = gone.first { problems.append("\(gone.count) virtual servers gone, e.g. \(first)") }
@@ -165,7 +166,6 @@ public actor IPVSDataplane: Dataplane {
         lastDesired = desired.virtualServers
         lastBound = desired.boundAddresses.union(bound.filter { $0.family != state.family })
         lastOperations = operations
-        family = state.family
         return DataplaneSync(steps: steps, details: ["virtualServers": "\(desired.virtualServers.count)", "ipvsOperations": "\(operations.count)",
                                                     "boundAddresses": "\(desired.boundAddresses.count)"])
     }

@@ -24,6 +24,12 @@ start_proxy() { # not through in_ns: a backgrounded function would be a subshell
 }
 stop_proxy() { kill -TERM "$(cat $RUN/proxy.pid)"; wait "$(cat $RUN/proxy.pid)"; result proxy-exit $?; }
 table() { echo "VM-TABLE-BEGIN $1"; in_ns node ipvsadm -Ln | tail -n +4; echo "VM-TABLE-END $1"; }
+# trace_live NAME SRC DST PORT [PROTO]: `trace --live` on the node's kernel state: the verdict, then the endpoints
+trace_live() {
+  local out; out=$(in_ns node $B trace --live --proxy-mode ipvs --src "$2" --dst "$3" --dport "$4" --protocol "${5:-tcp}" 2>&1)
+  result "trace-live-$1" $(echo "$out" | awk '/^verdict:/ {print $2} /^  [0-9]/ {print $1}' | tr '\n' ' ')
+  echo "$out" | grep -q "^verdict:" || echo "$out" | sed "s/^/VM-TRACE-LIVE-OUTPUT $1 /"
+}
 
 bash /lab/lab.sh up $P $L || { echo "VM-ERROR lab up failed"; exit 1; }
 publish $X/step0.json
@@ -49,6 +55,12 @@ result ipvs0 $(in_ns node ip -o link show kube-ipvs0 | grep -o "state [A-Z]*") $
 result ipsets $(in_ns node ipset list -n | sort | tr '\n' ' ')
 result clusterip-set $(in_ns node ipset list KUBE-CLUSTER-IP | sed -n '/Members:/,$p' | tail -n +2 | sort | tr '\n' ' ')
 in_ns node iptables-save | grep -E "^-A KUBE-" | sed 's/^/VM-IPTABLES /'
+# trace --live walks what the kernel holds now (IPVS table over netlink, ipsets, iptables).
+trace_live web 198.18.1.14 198.18.10.10 80; trace_live dns 198.18.1.14 198.18.10.12 53 udp
+trace_live multi-metrics 198.18.1.14 198.18.10.11 9090; trace_live nodeport 198.18.2.2 198.18.2.1 30080
+trace_live extip 198.18.2.2 198.18.20.1 80; trace_live lb-allowed 198.18.2.2 198.18.30.1 80
+trace_live lb-denied 198.18.2.3 198.18.30.1 80; trace_live local-external 198.18.2.2 198.18.2.1 30082
+trace_live local-cluster 198.18.1.14 198.18.10.17 80; trace_live empty 198.18.1.14 198.18.10.18 80
 
 # Graceful termination: a connection held open to the hold Service survives its pod's removal;
 # new connections avoid that pod; the real server goes once the connection is gone.

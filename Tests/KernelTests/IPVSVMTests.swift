@@ -104,7 +104,7 @@ struct IPVSVMTests {
 }
 
 extension IPVSVMTests {
-    @Test("trace --proxy-mode ipvs agrees with the guest's traffic: same pods, drops and refusals")
+    @Test("trace --proxy-mode ipvs agrees with the guest's traffic: same pods, drops and refusals; trace --live in the guest agrees too")
     func tracerAgrees() throws {
         let r = try IPVSVM.boot.get()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skp-vm-trace-\(UUID().uuidString.prefix(8))")
@@ -129,6 +129,10 @@ extension IPVSVMTests {
         for (label, src, dst, port, proto) in probes {
             let traced = tracer.trace(Packet(source: IPAddress(sloppy: src)!, destination: IPAddress(sloppy: dst)!, destinationPort: port, protocol: proto))
             let observed = Set(r.tally(label).keys)
+            // `trace --live` in the guest, over the kernel's own IPVS table, ipsets and iptables.
+            let live = r.results["trace-live-\(label)"] ?? []
+            #expect(live.first == traced.verdict && Set(live.dropFirst()) == Set(traced.endpoints),
+                    "\(label): trace --live said \(live), trace \(traced.verdict) \(traced.endpoints); \(r.lines.filter { $0.hasPrefix("VM-TRACE-LIVE-OUTPUT \(label) ") }.prefix(20))")
             switch traced.verdict {
             case "DNAT":
                 let expected = Set(traced.endpoints.compactMap { pods[String($0.split(separator: ":")[0])] })

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug/swift-kube-proxy
 
-.PHONY: all deps build test soak demo bench clean
+.PHONY: all deps build test soak demo bench image image-test clean
 
 all: build
 
@@ -28,6 +28,15 @@ demo: deps build
 
 bench: deps
 	@bash bench/bench.sh
+
+# The container image: skp.oci.tar (OCI archive, swift-kube-proxy:0.1) from Debian packages and
+# this checkout, no container registry needed (image/build.sh). image-test runs it with podman
+# in the lab's node namespace and sends real traffic through it (image/test.sh).
+image:
+	@SWIFT=$(SWIFT) bash image/build.sh
+
+image-test: image
+	@bash image/test.sh
 
 clean:
 	rm -rf .build

@@ -35,6 +35,20 @@ struct DeployManifestsTests {
         #expect(spec["serviceAccountName"] as? String == "swift-kube-proxy")
     }
 
+    @Test("the DaemonSet runs the image make image builds (image/build.sh's name:tag; the Containerfile's comment agrees)")
+    func image() throws {
+        let build = try String(contentsOf: Self.root.appendingPathComponent("image/build.sh"), encoding: .utf8)
+        let line = try #require(build.split(separator: "\n").first { $0.hasPrefix("IMAGE=${IMAGE:-") })
+        let image = String(line.dropFirst("IMAGE=${IMAGE:-".count).prefix { $0 != "}" })
+        #expect(image.contains(":") && !image.hasSuffix(":latest"), "\(image)")
+        let ds = try #require(try Self.documents("daemonset.yaml").first)
+        let spec = try #require(((ds["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let container = try #require((spec["containers"] as? [[String: Any]])?.first)
+        #expect(container["image"] as? String == image)
+        let containerfile = try String(contentsOf: Self.root.appendingPathComponent("Containerfile"), encoding: .utf8)
+        #expect(containerfile.contains("-t \(image) "), "the Containerfile's build line names the same image")
+    }
+
     @Test("RBAC grants what the informers list and watch")
     func rbac() throws {
         let docs = try Self.documents("rbac.yaml")

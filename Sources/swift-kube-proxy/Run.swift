@@ -19,6 +19,9 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .customLong("cleanup"), help: "Remove every rule and table kube-proxy creates (all modes) and exit.")
     var cleanup = false
 
+    @Flag(name: .customLong("init-only"), help: "Do the setup that needs full privileges (conntrack sysctls; route_localnet in iptables mode; IPVS mode's sysctls and timeouts) and exit, as upstream's --init-only: run it as a privileged init container, then run with NET_ADMIN only.")
+    var initOnly = false
+
     func run() async throws {
         // Netlink receive buffers (256 KiB) are made on Dispatch's threads: a fixed mmap threshold
         // returns them to the kernel when freed (glibc's default raises the threshold after the
@@ -34,8 +37,11 @@ struct Run: AsyncParsableCommand {
         let logger = proxy.logger()
         let runner = SubprocessCommandRunner()
         let mode = config.proxyMode
+        if initOnly {
+            ConntrackStartup.apply(config, logger: logger)
+            return try Self.initializeAndExit(config: config, mode: mode, logger: logger)
+        }
         let backend = try await proxy.resolvedBackend(runner: runner)
-        let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
         let nodeName = NodeFacts(config: config, nodes: [], hostname: HostFacts.hostname()).name
 
         // The source: manifest files, or an API server (kubeconfig, --master, or in-cluster).
@@ -53,6 +59,10 @@ struct Run: AsyncParsableCommand {
             apiSource = informers
             source = informers
         }
+        // Once everything is validated, before the kernel's features are read (tcpBeLiberal
+        // decides whether invalid packets are dropped).
+        ConntrackStartup.apply(config, logger: logger)
+        let features = await HostFacts.kernelFeatures(backend: backend, runner: runner)
         logger.info("starting", metadata: ["mode": "\(mode)", "backend": "\(mode == .nftables ? "nft" : backend.rawValue)", "source": "\(source.description)"])
 
         let health = ProxierHealth(timeout: config.resolvedSyncPeriod.duration * 2)
@@ -118,6 +128,19 @@ struct Run: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped; the rules stay in place")
+    }
+
+    /// `--init-only`: the privileged setup `run` would do before its first sync, then exit.
+    static func initializeAndExit(config: KubeProxyConfiguration, mode: ProxyMode, logger: Logger) throws {
+        switch mode {
+        case .ipvs:
+            try IPVSStartup.prepare(ipvs: try IPVSKernel(transport: try NetlinkSocket()), config: config, logger: logger)
+        case .iptables where config.resolvedLocalhostNodePorts && NodePortAddresses(config.nodePortAddresses ?? [], family: .ipv4).containsIPv4Loopback:
+            try HostFacts.setSysctl("net/ipv4/conf/all/route_localnet", "1")
+        case .iptables, .nftables:
+            break
+        }
+        logger.info("system initialized and --init-only given: exiting", metadata: ["mode": "\(mode)"])
     }
 
     /// Where the API server is: `--kubeconfig` (or the config file's clientConnection.kubeconfig,

@@ -96,6 +96,17 @@ run_mode() {
   podman rm "$NAME" >/dev/null
 }
 
+# --init-only, as an init container would run it: the conntrack sysctls of the node's namespace,
+# then exit 0 without a rule.
+echo "== --init-only, as an init container"
+ip netns exec "${P}node" sh -c 'echo 300 > /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_close_wait'
+podman run --rm --privileged --network "ns:/run/netns/${P}node" "${limits[@]}" -v "$PWD/examples:/etc/skp:ro" \
+  "$IMAGE" run --init-only --config /etc/skp/config.yaml >/dev/null 2>&1 || fail "run --init-only did not exit 0"
+closeWait=$(ip netns exec "${P}node" cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_close_wait)
+echo "   exit 0; nf_conntrack_tcp_timeout_close_wait 300 -> $closeWait (upstream's default, 1 h)"
+[ "$closeWait" = 3600 ] || fail "--init-only did not set the conntrack close-wait timeout"
+[ "$(ip netns exec "${P}node" iptables-nft-save 2>/dev/null | grep -c '^-A KUBE-SERVICES')" = 0 ] || fail "--init-only wrote rules"
+
 run_mode "iptables mode, nft backend" "$IMAGE" run --config /etc/skp/config.yaml \
   --manifests /etc/skp/cluster.yaml --proxy-mode iptables --iptables-backend nft
 echo "   rules left in place: $(ip netns exec "${P}node" iptables-nft-save 2>/dev/null | grep -c '^-A KUBE') (iptables-nft-save)"

@@ -36,7 +36,7 @@ public final class ProxierHealth: Sendable {
     /// Healthy, and the last update time.
     public func check(now: Date = Date()) -> (healthy: Bool, lastUpdated: Date?, nodeEligible: Bool) {
         state.withLock { s in
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            let seconds = timeout.seconds
             for (family, queued) in s.oldestPendingQueued.sorted(by: { $0.key.rawValue < $1.key.rawValue })
             where now.timeIntervalSince(queued) >= seconds {
                 return (false, s.lastUpdated[family], s.nodeEligible)

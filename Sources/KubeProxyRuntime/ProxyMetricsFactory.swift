@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import KubeProxyModel
 import Prometheus
 
 /// swift-metrics' factory for `/metrics`: a Prometheus registry that gives each metric upstream's
@@ -63,9 +64,4 @@ public struct ProxyMetricsFactory: MetricsFactory {
     public func destroyTimer(_ handler: any TimerHandler) {
         if let histogram = handler as? DurationHistogram { registry.unregisterDurationHistogram(histogram) }
     }
-}
-
-extension Duration {
-    /// This duration in seconds, as a Double.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

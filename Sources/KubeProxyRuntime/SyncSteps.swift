@@ -1,3 +1,4 @@
+import KubeProxyModel
 /// How long each step of one sync took, in order (`plan=0.12s ipsets=0.03s ...` in the log).
 public struct SyncSteps: Sendable, CustomStringConvertible {
     public private(set) var steps: [(name: String, duration: Duration)] = []
@@ -14,8 +15,7 @@ public struct SyncSteps: Sendable, CustomStringConvertible {
 
     public var description: String {
         steps.map { step in
-            let seconds = Double(step.duration.components.seconds) + Double(step.duration.components.attoseconds) / 1e18
-            return "\(step.name)=\((seconds * 1000).rounded() / 1000)s"
+            "\(step.name)=\((step.duration.seconds * 1000).rounded() / 1000)s"
         }.joined(separator: " ")
     }
 }

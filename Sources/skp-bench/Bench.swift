@@ -11,20 +11,18 @@ import Logging
 /// a scratch network namespace (bench/bench.sh does that), our apply against a bare iptables-restore.
 @main
 struct Bench {
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-
     static func timeAsync<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
         let clock = ContinuousClock()
         let start = clock.now
         let value = try await body()
-        return (value, seconds(clock.now - start))
+        return (value, (clock.now - start).seconds)
     }
 
     static func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
         let clock = ContinuousClock()
         let start = clock.now
         let value = try body()
-        return (value, seconds(clock.now - start))
+        return (value, (clock.now - start).seconds)
     }
 
     static func options() -> IPTablesCompilerOptions {
@@ -112,19 +110,19 @@ struct Bench {
             let payload = compiler.compile(state, scope: .full, existingNATChains: []).payload
             let bareStart = ContinuousClock.now
             try await iptables.restore(payload)
-            let bareFull = seconds(ContinuousClock.now - bareStart)
+            let bareFull = (ContinuousClock.now - bareStart).seconds
             try await clean(iptables, runner: runner)
             // Ours: a fresh proxier's first sync (jump rules, canary, stale-chain scan, restore).
             let proxier = IPTablesProxier(iptables: iptables, options: options(), logger: logger)
-            let oursFull = seconds(await proxier.sync(state).duration)
+            let oursFull = await proxier.sync(state).duration.seconds
             // One endpoint changed: our partial sync vs the bare restore of that partial payload.
             let changed = SyntheticCluster.changingOneEndpoint(state)
-            let oursPartial = seconds(await proxier.sync(changed).duration)
+            let oursPartial = await proxier.sync(changed).duration.seconds
             // The same partial payload again, bare (its ":CHAIN" lines recreate what its "-X" lines delete).
             let partialPayload = await proxier.dataplane.lastPlan?.payload ?? ""
             let bareStart2 = ContinuousClock.now
             try await iptables.restore(partialPayload)
-            let barePartial = seconds(ContinuousClock.now - bareStart2)
+            let barePartial = (ContinuousClock.now - bareStart2).seconds
             print("| \(n) | full | \(String(format: "%.3f", oursFull)) | \(String(format: "%.3f", bareFull)) | \(String(format: "%.2f", oursFull / bareFull)) |")
             print("| \(n) | partial (1 endpoint) | \(String(format: "%.3f", oursPartial)) | \(String(format: "%.3f", barePartial)) | \(String(format: "%.2f", oursPartial / barePartial)) |")
             try await clean(iptables, runner: runner)

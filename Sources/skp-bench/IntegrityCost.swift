@@ -2,6 +2,7 @@ import Foundation
 import IPTablesRules
 import KubeProxyCore
 import KubeProxyKernel
+import KubeProxyModel
 import KubeProxyRuntime
 import Logging
 
@@ -29,7 +30,7 @@ enum IntegrityCost {
                 guard intact else { throw CommandError(executable: mode, detail: "the integrity check failed on an untouched table") }
                 checks.append(seconds)
             }
-            let check = checks.sorted()[checks.count / 2], full = Bench.seconds(sync.duration)
+            let check = checks.sorted()[checks.count / 2], full = sync.duration.seconds
             print(String(format: "integrity check, %@, %dx%d: %.3f s; full sync %.3f s; check/full %.3f", mode, services, endpoints, check, full, check / full))
             if mode.hasPrefix("iptables") {
                 // The floor: reading the tables at all.

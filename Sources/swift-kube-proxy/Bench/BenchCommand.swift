@@ -124,14 +124,13 @@ struct Bench: AsyncParsableCommand {
             progress.say("[\(mode)] \(n) services: \(samples) new connections to the \(label) \(label == "non-service" ? "destination" : "service")")
             let s = try await lab.latency(ip, port: port, samples: samples)
             rows.append(BenchRow(mode: mode, services: n, endpoints: endpoints, target: label, p50: s.p50, p90: s.p90, p99: s.p99,
-                                 failures: s.failures, compileSeconds: seconds(compile), fullSyncSeconds: seconds(full.duration),
-                                 updateSeconds: seconds(update.duration), payloadBytes: size, rules: rules))
+                                 failures: s.failures, compileSeconds: compile.seconds, fullSyncSeconds: full.duration.seconds,
+                                 updateSeconds: update.duration.seconds, payloadBytes: size, rules: rules))
         }
         await lab.down()
         return rows
     }
 
-    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }
 
 /// Progress lines on standard error (the table and files are the result).

@@ -17,6 +17,8 @@ public struct ProxierOptions: Hashable, Sendable {
     public var hostAddresses: [IPAddress]
     /// The node's IP of the family (traffic from it to an LB VIP may pass a source-range firewall).
     public var nodeIP: IPAddress?
+    /// How nftables mode lays out endpoint choice (`nftables.layout`; upstream's by default).
+    public var nftablesLayout: NFTablesLayout = .upstream
 
     public init(masqueradeBit: Int = 14, masqueradeAll: Bool = false, localDetector: LocalTrafficDetector = .none,
                 localhostNodePorts: Bool = true, nodePortAddresses: NodePortAddresses, hostAddresses: [IPAddress] = [], nodeIP: IPAddress? = nil) {
@@ -39,6 +41,7 @@ public struct ProxierOptions: Hashable, Sendable {
                   localhostNodePorts: config.resolvedLocalhostNodePorts && family == .ipv4,
                   nodePortAddresses: NodePortAddresses(config.nodePortAddresses ?? [], family: family, nodeIPs: nodeIP.map { [$0] } ?? []),
                   hostAddresses: hostAddresses.filter { $0.family == family }, nodeIP: nodeIP)
+        nftablesLayout = NFTablesLayout(rawValue: config.nftables?.layout ?? "") ?? .upstream
     }
 }
 

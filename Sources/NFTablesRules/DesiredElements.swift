@@ -2,7 +2,7 @@
 struct DesiredElements {
     /// Every element container kube-proxy manages, in the order their elements are written.
     static let containers = ["cluster-ips", "nodeport-ips", "service-ips", "service-nodeports", "firewall-ips",
-                             "no-endpoint-services", "no-endpoint-nodeports"]
+                             "no-endpoint-services", "no-endpoint-nodeports", "endpoint-hairpin"]
     private(set) var memory = NFTablesMemory()
     private(set) var order: [String: [String]] = [:]
 

@@ -18,6 +18,15 @@ public enum NFTChainNames {
     public static func external(_ name: ServicePortName) -> String { "external-" + hashAndTruncate(base(name)) }
     public static func firewall(_ name: ServicePortName) -> String { "firewall-" + hashAndTruncate(base(name)) }
 
+    /// The endpoint maps of the `endpoint-maps` layout, for the cluster and the local policy.
+    public static func clusterEndpoints(_ name: ServicePortName) -> String { "cluster-endpoints-" + hashAndTruncate(base(name)) }
+    public static func localEndpoints(_ name: ServicePortName) -> String { "local-endpoints-" + hashAndTruncate(base(name)) }
+
+    /// Whether `set` is a Service port's own set or map (affinity sets, endpoint maps).
+    public static func isServiceSet(_ set: String) -> Bool {
+        set.hasPrefix("affinity-") || set.hasPrefix("cluster-endpoints-") || set.hasPrefix("local-endpoints-")
+    }
+
     static func endpointBase(_ name: ServicePortName, _ ep: Endpoint) -> String {
         let ip = ep.ip.description
         return base(name) + "__" + (ip.utf8.contains(UInt8(ascii: ":")) ? String(ip.map { $0 == ":" ? "." : $0 }) : ip) + "/" + String(ep.port)

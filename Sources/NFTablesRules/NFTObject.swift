@@ -8,7 +8,7 @@ public enum NFTObject: Hashable, Sendable {
     case rule(chain: String, text: String)
     /// A set (`type`, optional flags and timeout).
     case set(name: String, type: String, flags: [String], timeoutSeconds: Int?, comment: String?)
-    /// A map (`type` is `key : value`).
+    /// A map (`type` is `key : value`, or a whole `typeof key : value ; flags …` declaration).
     case map(name: String, type: String, comment: String?)
     /// An element of a set or map: key, optional value (maps), optional comment.
     case element(container: String, key: String, value: String?, comment: String?)
@@ -22,6 +22,14 @@ public enum NFTObject: Hashable, Sendable {
             self.type = type
             self.hook = hook
             self.priority = priority
+        }
+    }
+
+    /// Whether this is a set or a map.
+    public var isContainer: Bool {
+        switch self {
+        case .set, .map: true
+        default: false
         }
     }
 
@@ -56,7 +64,8 @@ public enum NFTObject: Hashable, Sendable {
             if let timeout { out += "timeout \(timeout)s ; " }
             return out + comment(c) + "}"
         case .map(let name, let type, let c):
-            return "\(name) { type \(type) ; \(comment(c))}"
+            // A `typeof …` declaration (with any `; flags …` after it) is written as given.
+            return "\(name) { \(type.hasPrefix("typeof ") ? type : "type " + type) ; \(comment(c))}"
         case .element(let container, let key, let value, let c):
             var out = "\(container) { \(key)"
             if let c { out += " comment \"\(c)\"" }

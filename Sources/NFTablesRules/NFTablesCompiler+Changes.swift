@@ -29,7 +29,7 @@ extension NFTablesCompiler {
                 if let old { stale.formUnion(old.chains); unusedSets.formUnion(old.sets) }
                 continue
             }
-            let (record, chains, rules) = service(svc, state)
+            let (record, chains, rules, maps) = serviceParts(svc, state)
             memory.services[name] = record
             if let old {
                 stale.formUnion(old.chains.subtracting(record.chains))
@@ -39,10 +39,20 @@ extension NFTablesCompiler {
                 after[e.container, default: [:]][e.key, default: 0] += 1
                 wanted[e.container, default: []].append((e.key, NFTablesMemory.Element(value: e.value, comment: e.comment)))
             }
-            if chains.isEmpty && rules.isEmpty { continue }
-            chainOps.append(chains)
+            if let old, let digest = record.rulesDigest, old.rulesDigest == digest, old.chains == record.chains, old.sets == record.sets {
+                // Same chains and rules (endpoint-maps layout): only the endpoint maps' elements, if they changed.
+                if old.mapsDigest != record.mapsDigest {
+                    var elements = NFTTransaction(family: nftFamily, table: Self.table)
+                    elements.append(operations: maps.operations.filter { $0.verb != .add || !$0.object.isContainer }[...])
+                    chainOps.append(elements)
+                    perService.append(elements)
+                }
+                continue
+            }
+            if chains.isEmpty && rules.isEmpty && maps.isEmpty { continue }
+            chainOps.append(chains.appending(maps))
             ruleOps.append(rules)
-            perService.append(chains.appending(rules))
+            perService.append(chains.appending(maps).appending(rules))
         }
         // Chains and sets another changed port took over stay.
         for name in affected { if let record = memory.services[name] { stale.subtract(record.chains); unusedSets.subtract(record.sets) } }

@@ -18,9 +18,10 @@ extension NFTablesCompiler {
         }
     }
 
-    /// Writes one Service port: its elements, sets, chains and rules.
-    func writeService(_ svc: ServicePortInfo, _ selection: EndpointSelection, chains: inout NFTTransaction,
-                      rules: inout NFTTransaction, elements: inout DesiredElements, active: inout Set<String>, activeSets: inout Set<String>) {
+    /// Writes one Service port: its elements, sets, chains and rules; in the `endpoint-maps`
+    /// layout its endpoint maps and their elements go to `maps`.
+    func writeService(_ svc: ServicePortInfo, _ selection: EndpointSelection, chains: inout NFTTransaction, rules: inout NFTTransaction,
+                      maps: inout NFTTransaction, elements: inout DesiredElements, active: inout Set<String>, activeSets: inout Set<String>) {
         let name = svc.name
         let s = NFTText.comment(name)
         let p = svc.protocol.lowercased
@@ -62,11 +63,14 @@ extension NFTablesCompiler {
         // Chains.
         var own: [(String, [String])] = []
         var sets: [NFTObject] = []
-        if usesClusterChain {
-            own.append((clusterChain, endpointRules(svc, chain: clusterChain == internalChain, selection.clusterEndpoints)))
-        }
-        if usesLocalChain {
-            own.append((localChain, endpointRules(svc, chain: localChain == internalChain, selection.localEndpoints)))
+        let mapped = usesEndpointMaps(svc)
+        for (uses, chain, map, endpoints) in [(usesClusterChain, clusterChain, NFTChainNames.clusterEndpoints(name), selection.clusterEndpoints),
+                                              (usesLocalChain, localChain, NFTChainNames.localEndpoints(name), selection.localEndpoints)] where uses {
+            own.append((chain, endpointRules(svc, chain: chain == internalChain, endpoints, map: mapped ? map : nil)))
+            if mapped {
+                activeSets.insert(map)
+                writeEndpointMap(map, svc, endpoints, into: &maps)
+            }
         }
         if usesExternalChain {
             var r: [String] = []
@@ -88,6 +92,10 @@ extension NFTablesCompiler {
             own.append((firewallChain, ["\(ipX) saddr != { \(allowed.joined(separator: ", ")) } drop"]))
         }
         for ep in selection.allReachableEndpoints {
+            if mapped {
+                elements.add(Self.endpointHairpin, "\(ep.ip) . \(ep.ip)")
+                continue
+            }
             let chain = NFTChainNames.endpoint(name, ep)
             var r = ["\(ipX) saddr \(ep.ip) jump mark-for-masquerade"]
             if let seconds = svc.stickyMaxAgeSeconds {
@@ -108,8 +116,9 @@ extension NFTablesCompiler {
         }
     }
 
-    /// The rules of a service- or local- chain: masquerade check (internal chain only), affinity, numgen.
-    private func endpointRules(_ svc: ServicePortInfo, chain isInternal: Bool, _ endpoints: [Endpoint]) -> [String] {
+    /// The rules of a service- or local- chain: masquerade check (internal chain only), affinity, numgen
+    /// (into endpoint chains, or through `map` in the `endpoint-maps` layout).
+    private func endpointRules(_ svc: ServicePortInfo, chain isInternal: Bool, _ endpoints: [Endpoint], map: String?) -> [String] {
         var r: [String] = []
         if isInternal {
             if options.masqueradeAll {
@@ -118,6 +127,7 @@ extension NFTablesCompiler {
                 r.append("\(ipX) daddr \(svc.clusterIP) \(ifNotLocal) jump mark-for-masquerade")
             }
         }
+        if let map { return r + [endpointMapRule(svc, map: map)] }
         if svc.stickyMaxAgeSeconds != nil {
             for ep in endpoints {
                 r.append("\(ipX) saddr @\(NFTChainNames.affinity(svc.name, ep)) goto \(NFTChainNames.endpoint(svc.name, ep))")

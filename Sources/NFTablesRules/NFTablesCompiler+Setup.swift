@@ -15,7 +15,8 @@ extension NFTablesCompiler {
             ("filter-output", Base(type: "filter", hook: "output", priority: 0),
              ["ct state new jump service-endpoints-check", "ct state new jump cluster-ips-check"]),
             ("nat-output", Base(type: "nat", hook: "output", priority: -100), ["jump services"]),
-            ("nat-postrouting", Base(type: "nat", hook: "postrouting", priority: 100), ["jump masquerading"]),
+            ("nat-postrouting", Base(type: "nat", hook: "postrouting", priority: 100),
+             options.nftablesLayout == .endpointMaps ? [hairpinRule, "jump masquerading"] : ["jump masquerading"]),
             ("nat-prerouting", Base(type: "nat", hook: "prerouting", priority: -100), ["jump services"]),
         ]
     }
@@ -54,6 +55,7 @@ extension NFTablesCompiler {
             .map(name: Self.noEndpointNodePorts, type: "inet_proto . inet_service : verdict",
                  comment: "vmap to drop or reject packets to service nodeports with no endpoints"),
         ]
+        if options.nftablesLayout == .endpointMaps { list.append(hairpinSet) }
         if !options.nodePortAddresses.matchAll {
             list.insert(.set(name: Self.nodePortIPs, type: addrType, flags: [], timeoutSeconds: nil, comment: "IPs that accept NodePort traffic"), at: 1)
         }
@@ -85,6 +87,9 @@ extension NFTablesCompiler {
         }
         if options.nodePortAddresses.matchAll, existingSets?.contains(Self.nodePortIPs) == true {
             tx.delete(.set(name: Self.nodePortIPs, type: addrType, flags: [], timeoutSeconds: nil, comment: nil))
+        }
+        if options.nftablesLayout != .endpointMaps, existingSets?.contains(Self.endpointHairpin) == true {
+            tx.delete(hairpinSet)
         }
         for (name, _, rules) in fixed {
             for rule in rules { tx.add(.rule(chain: name, text: rule)) }

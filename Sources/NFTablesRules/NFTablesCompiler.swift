@@ -81,7 +81,7 @@ public struct NFTablesCompiler: Sendable {
             tx.flush(.chain(name: chain, base: nil, comment: nil))
             stale.append(chain)
         }
-        for set in (existingSets ?? []).sorted() where set.hasPrefix("affinity-") && !activeSets.contains(set) {
+        for set in (existingSets ?? []).sorted() where NFTChainNames.isServiceSet(set) && !activeSets.contains(set) {
             tx.delete(.set(name: set, type: addrType, flags: [], timeoutSeconds: nil, comment: nil))
         }
         var tail = NFTTransaction(family: nftFamily, table: Self.table)
@@ -89,13 +89,29 @@ public struct NFTablesCompiler: Sendable {
         return NFTablesSyncPlan(transaction: tx, isFull: true, staleChains: stale, memory: memory, setup: setup, perService: perService, tail: tail)
     }
 
-    /// One Service port: what it contributes, and the operations that write its sets, chains and rules.
+    /// One Service port: what it contributes, and the operations that write its sets, chains and rules
+    /// (endpoint maps, created and filled, last among `chains`).
     func service(_ svc: ServicePortInfo, _ state: ProxyState) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction) {
+        let (record, chains, rules, maps) = serviceParts(svc, state)
+        return (record, chains.appending(maps), rules)
+    }
+
+    /// ``service(_:_:)`` with the endpoint maps' operations apart; the record's digests tell a
+    /// partial sync whether the chains or only the maps changed.
+    func serviceParts(_ svc: ServicePortInfo, _ state: ProxyState) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction, maps: NFTTransaction) {
         let selection = EndpointSelection(service: svc, state: state)
-        var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains
+        var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains, maps = chains
         var own = DesiredElements(), ownChains = Set<String>(), ownSets = Set<String>()
-        writeService(svc, selection, chains: &chains, rules: &rules, elements: &own, active: &ownChains, activeSets: &ownSets)
-        return (NFTablesMemory.ServiceRecord(chains: ownChains, sets: ownSets, elements: own.ordered), chains, rules)
+        writeService(svc, selection, chains: &chains, rules: &rules, maps: &maps, elements: &own, active: &ownChains, activeSets: &ownSets)
+        var record = NFTablesMemory.ServiceRecord(chains: ownChains, sets: ownSets, elements: own.ordered)
+        if !maps.isEmpty {
+            var hasher = Hasher()
+            hasher.combine(chains)
+            hasher.combine(rules)
+            record.rulesDigest = hasher.finalize()
+            record.mapsDigest = maps.hashValue
+        }
+        return (record, chains, rules, maps)
     }
 
     /// The addresses that accept NodePort traffic when `nodePortAddresses` names some.

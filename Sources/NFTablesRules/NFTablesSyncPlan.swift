@@ -31,7 +31,7 @@ public struct NFTablesMemory: Hashable, Sendable {
     public var elements: [String: [String: Element]] = [:]
     /// Keys wanted by more than one Service port (a multi-port Service's ClusterIP): how many more.
     public var sharedKeys: [String: [String: Int]] = [:]
-    /// The Service and endpoint chains, and the affinity sets, the state uses.
+    /// The Service and endpoint chains, and the Service ports' own sets (affinity sets, endpoint maps), the state uses.
     public var chains: Set<String> = [], affinitySets: Set<String> = []
     /// What each Service port contributed, so that a partial sync touches only the changed ports
     /// (names are SHA-256 hashes: recomputing 100k of them costs a second; rehashing 100k names a tenth).
@@ -46,6 +46,8 @@ public struct NFTablesMemory: Hashable, Sendable {
         public var chains: Set<String>
         public var sets: Set<String>
         public var elements: [Element]
-
+        /// In the `endpoint-maps` layout: digests of the port's chains and rules, and of its endpoint
+        /// maps (nil without endpoint maps). Same rules, other maps: only map elements are rewritten.
+        public var rulesDigest: Int?, mapsDigest: Int?
     }
 }

@@ -4,9 +4,9 @@ import NFTablesRules
 
 /// Writes an ``NFTTransaction`` as the nf_tables netlink messages `nft -f` would send for it, for
 /// the operations of Service and endpoint chains: regular chains (add, flush, delete), their rules,
-/// affinity sets (add, delete) and set and map elements (add, delete). Tables, maps, base chains
-/// and set flushes (the table's setup) throw ``NFTWireError`` `.unsupported`: such transactions go
-/// to `nft`.
+/// affinity sets (add, delete), set and map flushes, and set and map elements (add, delete;
+/// `first-last` keys of interval maps as a start and an end element). Tables, new maps and base
+/// chains (the table's setup) throw ``NFTWireError`` `.unsupported`: such transactions go to `nft`.
 public struct NFTNetlinkEncoder: Sendable {
     public init() {}
 
@@ -64,15 +64,24 @@ public struct NFTNetlinkEncoder: Sendable {
                     setIDs[name] = lastSetID
                     out.append(NFTablesNetlink.timeoutSet(family: family, table: table, name: name, timeoutMilliseconds: UInt64(timeout) * 1000,
                                                           id: lastSetID, sequence: next(), ack: false))
+                case (.add, .map(let name, let type, nil)) where Self.endpointMapTransport(type, family: transaction.family) != nil:
+                    lastSetID += 1
+                    setIDs[name] = lastSetID
+                    out.append(NFTablesNetlink.endpointMap(family: family, table: table, name: name, id: lastSetID,
+                                                           modulus: UInt32(NFTablesCompiler.endpointSlots),
+                                                           transport: Self.endpointMapTransport(type, family: transaction.family)!,
+                                                           sequence: next(), ack: false))
+                case (.flush, .set(let name, _, _, _, _)), (.flush, .map(let name, _, _)):
+                    out.append(NFTablesNetlink.flushSet(family: family, table: table, name: name, sequence: next(), ack: false))
                 case (.delete, .set(let name, _, _, _, _)):
                     out.append(NFTablesNetlink.deleteSet(family: family, table: table, name: name, sequence: next(), ack: false))
                 case (.add, .element(let container, let key, let value, let comment)):
-                    let element = try Self.element(key: key, value: value, comment: comment)
-                    out.append(NFTablesNetlink.elements(add: true, family: family, table: table, set: container, setID: setIDs[container], [element],
+                    let elements = try Self.elements(key: key, value: value, comment: comment)
+                    out.append(NFTablesNetlink.elements(add: true, family: family, table: table, set: container, setID: setIDs[container], elements,
                                                         sequence: next(), ack: false))
                 case (.delete, .element(let container, let key, _, _)):
-                    let element = try Self.element(key: key, value: nil, comment: nil)
-                    out.append(NFTablesNetlink.elements(add: false, family: family, table: table, set: container, [element], sequence: next(), ack: false))
+                    let elements = try Self.elements(key: key, value: nil, comment: nil)
+                    out.append(NFTablesNetlink.elements(add: false, family: family, table: table, set: container, elements, sequence: next(), ack: false))
                 default:
                     throw NFTWireError(code: .unsupported, message: "\(operation.verb.rawValue) \(operation.object.kind)")
                 }
@@ -89,9 +98,37 @@ public struct NFTNetlinkEncoder: Sendable {
         return Encoded(messages: out, operations: origins)
     }
 
+    /// nft's protocol id for the port of an endpoint map declared as `type` (nil: another kind of map).
+    static func endpointMapTransport(_ type: String, family: String) -> UInt32? {
+        for (name, id) in [("tcp", 8), ("udp", 6), ("sctp", 10)] as [(String, UInt32)]
+        where type == NFTablesCompiler.endpointMapType(family: family, protocol: name) { return id }
+        return nil
+    }
+
+    /// The kernel elements of one element of the compiler's text: itself, or for a `first-last` key
+    /// (an endpoint map's slot range) a start element holding the value and an end element at `last + 1`
+    /// (nft, adding a range to a map that already exists, writes an end element at 0 before it too:
+    /// a marker no key matches, left out here).
+    static func elements(key: String, value: String?, comment: String?) throws -> [NFTablesNetlink.Element] {
+        let bounds = key.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let first = UInt32(bounds[0]), let last = UInt32(bounds[1]), first <= last, last < UInt32.max else {
+            return [try element(key: key, value: value, comment: comment)]
+        }
+        return [NFTablesNetlink.Element(key: bigEndian(first), data: try value.map(data) ?? .none, comment: comment),
+                NFTablesNetlink.Element(key: bigEndian(last + 1), intervalEnd: true)]
+    }
+
+    /// An integer key of an interval map: nft stores it in network order (the rule converts `numgen`'s result).
+    static func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+
     /// An element from the compiler's text: key fields joined by ` . ` (addresses, `tcp`/`udp`/`sctp`,
-    /// ports), a verdict value for maps.
+    /// ports), for maps a verdict or an `address . port` value.
     static func element(key: String, value: String?, comment: String?) throws -> NFTablesNetlink.Element {
+        NFTablesNetlink.Element(key: NFTablesNetlink.key(try fields(key)), data: try value.map(data) ?? .none, comment: comment)
+    }
+
+    /// The fields of a key or value: addresses, protocol names, ports.
+    static func fields(_ key: String) throws -> [[UInt8]] {
         var fields: [[UInt8]] = []
         for field in key.split(separator: " . ") {
             if let number = NFTRuleText.protocolNumber(String(field)) {
@@ -104,20 +141,23 @@ public struct NFTNetlinkEncoder: Sendable {
                 throw NFTWireError(code: .malformed, message: "element key \"\(key)\": field \"\(field)\"")
             }
         }
-        var data = NFTablesNetlink.Data.none
-        if let value {
-            var tokens = Tokens(value)
-            let verdict: NFTablesExpression.Verdict
-            switch (tokens.next(), tokens.next()) {
-            case ("drop", nil): verdict = .drop
-            case ("accept", nil): verdict = .accept
-            case ("goto", let chain?): verdict = .goto(chain)
-            case ("jump", let chain?): verdict = .jump(chain)
-            default: throw NFTWireError(code: .unsupported, message: "element value \"\(value)\"")
-            }
-            guard tokens.isAtEnd else { throw NFTWireError(code: .unsupported, message: "element value \"\(value)\"") }
-            data = .verdict(verdict)
+        return fields
+    }
+
+    /// A map element's value: a verdict, or data fields (`198.18.1.2 . 8080`).
+    static func data(_ value: String) throws -> NFTablesNetlink.Data {
+        var tokens = Tokens(value)
+        let verdict: NFTablesExpression.Verdict
+        switch (tokens.next(), tokens.next()) {
+        case ("drop", nil): verdict = .drop
+        case ("accept", nil): verdict = .accept
+        case ("goto", let chain?): verdict = .goto(chain)
+        case ("jump", let chain?): verdict = .jump(chain)
+        case (let first?, _) where IPAddress(sloppy: first) != nil:
+            return .bytes(NFTablesNetlink.key(try fields(value)))
+        default: throw NFTWireError(code: .unsupported, message: "element value \"\(value)\"")
         }
-        return NFTablesNetlink.Element(key: NFTablesNetlink.key(fields), data: data, comment: comment)
+        guard tokens.isAtEnd else { throw NFTWireError(code: .unsupported, message: "element value \"\(value)\"") }
+        return .verdict(verdict)
     }
 }

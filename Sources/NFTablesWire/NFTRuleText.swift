@@ -57,6 +57,18 @@ struct NFTRuleText {
                 expressions.append(Self.addressLoad(source: true, v6: v6, length: v6 ? 16 : 4))
                 expressions.append(.dynsetUpdate(set: name, setID: setIDs[name], register: 1))
             case "dnat":
+                if tokens.take(v6 ? "ip6" : "ip") {
+                    // dnat ip to numgen random mod N map @endpoints: the map's `address . port` into registers 1 and the next.
+                    guard tokens.take("to"), tokens.take("numgen"), tokens.take("random"), tokens.take("mod"),
+                          let modulus = tokens.next().flatMap({ UInt32($0) }), tokens.take("map"),
+                          let set = tokens.next(), set.hasPrefix("@") else { throw tokens.unsupported("dnat to a map") }
+                    let name = String(set.dropFirst())
+                    expressions.append(.numgenRandom(modulus: modulus, register: 1))
+                    expressions.append(.hostToNetwork(register: 1, size: 4))
+                    expressions.append(.mapLookup(set: name, setID: setIDs[name], register: 1, destination: 1))
+                    expressions.append(.nat(destination: true, family: v6 ? 10 : 2, addressRegister: 1, portRegister: v6 ? 2 : 9))
+                    continue
+                }
                 guard tokens.take("to"), let target = tokens.next(), let (ip, port) = Self.hostPort(target), (ip.family == .ipv6) == v6 else {
                     throw tokens.unsupported("dnat")
                 }

@@ -42,6 +42,10 @@ public enum NFTablesExpression: Hashable, Sendable {
     /// A lookup in a set (`setID` for a set created in the same transaction), with a verdict map's
     /// result into register 0 when `verdictMap`; `inverted` matches keys not in the set.
     case lookup(set: String, setID: UInt32?, register: UInt32, verdictMap: Bool, inverted: Bool = false)
+    /// A lookup in a data map: the value of the key in `register` goes to `destination`.
+    case mapLookup(set: String, setID: UInt32?, register: UInt32, destination: UInt32)
+    /// `byteorder reg = hton(reg, size, size)`: a host-order integer to network order (an interval map's key).
+    case hostToNetwork(register: UInt32, size: UInt32)
     /// `dynset update`: refreshes (or adds) the key in register `register`.
     case dynsetUpdate(set: String, setID: UInt32?, register: UInt32)
     /// `dnat` (`snat` when not `destination`) to the address (and port) in the registers.
@@ -58,7 +62,8 @@ public enum NFTablesExpression: Hashable, Sendable {
         case .bitwise: "bitwise"
         case .meta: "meta"
         case .verdict, .immediate: "immediate"
-        case .lookup: "lookup"
+        case .lookup, .mapLookup: "lookup"
+        case .hostToNetwork: "byteorder"
         case .dynsetUpdate: "dynset"
         case .nat: "nat"
         case .numgenRandom: "numgen"
@@ -89,6 +94,12 @@ public enum NFTablesExpression: Hashable, Sendable {
             if let setID { out.append(.be32(4, setID)) }
             if inverted { out.append(.be32(5, 1)) }   // NFT_LOOKUP_F_INV
             return out
+        case .mapLookup(let set, let setID, let register, let destination):
+            var out: [NetlinkAttribute] = [.be32(2, register), .be32(3, destination), .string(1, set)]
+            if let setID { out.append(.be32(4, setID)) }
+            return out
+        case .hostToNetwork(let register, let size):
+            return [.be32(1, register), .be32(2, register), .be32(3, 1), .be32(4, size), .be32(5, size)]   // NFT_BYTEORDER_HTON
         case .dynsetUpdate(let set, let setID, let register):
             var out: [NetlinkAttribute] = [.be32(4, register), .be32(3, 1), .string(1, set)]
             if let setID { out.append(.be32(2, setID)) }

@@ -159,6 +159,39 @@ public enum NFTablesNetlink {
         return message(newSet, family: family, attributes, flags: createFlag, sequence: sequence, ack: ack)
     }
 
+    /// `NFT_MSG_NEWSET` for an endpoint map, as nft 1.0 sends
+    /// `typeof numgen random mod N : ip daddr . tcp dport ; flags interval`: integer keys (network
+    /// order, ranges), `address . port` data, and the `typeof` user data nft lists it by.
+    /// - Parameter transport: nft's protocol id of the data's port (tcp 8, udp 6, sctp 10).
+    public static func endpointMap(family: Family, table: String, name: String, id: UInt32, modulus: UInt32, transport: UInt32,
+                                   sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        let v6 = family == .ip6
+        func tlv(_ type: UInt8, _ value: [UInt8]) -> [UInt8] { [type, UInt8(value.count)] + value }
+        func u32(_ type: UInt8, _ value: UInt32) -> [UInt8] { tlv(type, NetlinkBytes.host(value)) }
+        // libnftnl's set user data: key byte order (host), data byte order, then each typeof
+        // expression as { expression id, { its fields } } (numgen 23: random, modulus, offset;
+        // concat 13 of payloads 7: protocol description, field).
+        let payload = { (description: UInt32, field: UInt32) in u32(0, 7) + tlv(1, u32(0, description) + u32(1, field)) }
+        let userData = u32(0, 1) + u32(1, 0)
+            + tlv(3, u32(0, 23) + tlv(1, u32(0, 1) + u32(1, modulus) + u32(2, 0)))
+            + tlv(4, u32(0, 13) + tlv(1, tlv(0, payload(v6 ? 13 : 12, v6 ? 9 : 12)) + tlv(1, payload(transport, 2))))
+            + u32(6, 0)
+        let attributes: [NetlinkAttribute] = [
+            .string(SetAttribute.table, table), .string(SetAttribute.name, name),
+            .be32(SetAttribute.flags, 0x0C),                                   // NFT_SET_INTERVAL | NFT_SET_MAP
+            .be32(SetAttribute.keyType, 4), .be32(SetAttribute.keyLength, 4),  // integer
+            .be32(SetAttribute.dataType, (v6 ? 8 : 7) << 6 | 13),              // ipv4_addr/ipv6_addr . inet_service
+            .be32(SetAttribute.dataLength, v6 ? 20 : 8),
+            .be32(SetAttribute.id, id), .bytes(SetAttribute.userData, userData),
+        ]
+        return message(newSet, family: family, attributes, flags: createFlag, sequence: sequence, ack: ack)
+    }
+
+    /// `NFT_MSG_DELSETELEM` naming only the set: every element goes (`nft flush set` / `flush map`).
+    public static func flushSet(family: Family, table: String, name: String, sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
+        message(deleteSetElement, family: family, [.string(ListAttribute.table, table), .string(ListAttribute.set, name)], flags: 0, sequence: sequence, ack: ack)
+    }
+
     /// `NFT_MSG_DELSET` (the set must be unused).
     public static func deleteSet(family: Family, table: String, name: String, sequence: UInt32, ack: Bool = true) -> NetlinkMessage {
         message(deleteSet, family: family, [.string(SetAttribute.table, table), .string(SetAttribute.name, name)], flags: 0, sequence: sequence, ack: ack)

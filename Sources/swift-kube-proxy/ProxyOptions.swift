@@ -33,6 +33,9 @@ struct ProxyOptions: ParsableArguments {
     @Option(name: .customLong("iptables-dispatch"), help: "flat (upstream's KUBE-SERVICES scan) or tree (sub-linear dispatch by destination address).")
     var dispatch: String?
 
+    @Option(name: .customLong("nftables-layout"), help: "upstream (kube-proxy's table) or endpoint-maps (endpoint changes as element updates only).")
+    var nftablesLayout: String?
+
     @Option(name: .customLong("kubeconfig"), help: "Path to a kubeconfig file: follow that API server (else --manifests, else the in-cluster service account).")
     var kubeconfig: String?
 
@@ -84,6 +87,7 @@ struct ProxyOptions: ParsableArguments {
         if let clusterCIDR { config.clusterCIDR = clusterCIDR }
         if masqueradeAll { config.iptables = config.iptables ?? .init(); config.iptables?.masqueradeAll = true }
         if let dispatch { config.iptables = config.iptables ?? .init(); config.iptables?.dispatch = dispatch }
+        if let nftablesLayout { config.nftables = config.nftables ?? .init(); config.nftables?.layout = nftablesLayout }
         if let kubeconfig { config.clientConnection = config.clientConnection ?? .init(); config.clientConnection?.kubeconfig = kubeconfig }
         if let healthzBindAddress { config.healthzBindAddress = healthzBindAddress }
         if let metricsBindAddress { config.metricsBindAddress = metricsBindAddress }

@@ -2,11 +2,12 @@ import Foundation
 import Testing
 
 /// Real traffic through rules that `swift-kube-proxy run` programs in a lab of network namespaces:
-/// iptables mode on both iptables backends, and nftables mode. Addresses are the lab's (see
+/// iptables mode on both iptables backends (and the dispatch tree), nftables mode in upstream's
+/// layout and in the `endpoint-maps` layout. Addresses are the lab's (see
 /// lab/lab.sh and examples/cluster.yaml).
 @Suite("Kernel: every mode with real traffic", .serialized, .enabled(if: Lab.unavailableReason == nil, "\(Lab.unavailableReason ?? "")"))
 struct DataplaneKernelTests {
-    static let modes = ["iptables-legacy", "iptables-nft", "iptables-tree", "nftables"]
+    static let modes = ["iptables-legacy", "iptables-nft", "iptables-tree", "nftables", "nftables-maps"]
     static let pods: Set<String> = ["pod1", "pod2", "pod3"]
 
     @Test("every Service kind answers as the manifests say", arguments: modes)
@@ -19,6 +20,10 @@ struct DataplaneKernelTests {
         // ClusterIP TCP: only ready endpoints (the unready one would time out), spread over all three.
         let web = lab.probe(from: "client", dst: "198.18.10.10", port: 80, count: 60)
         #expect(Set(web) == Self.pods, "web answered \(web)")
+        // Hairpin: a pod reaching itself through its Service is masqueraded (else its own address
+        // comes back to it as a source, and the kernel drops the reply as martian).
+        let hairpin = lab.probe(from: "pod1", dst: "198.18.10.10", port: 80, count: 40)
+        #expect(hairpin.contains("pod1") && hairpin.allSatisfy(Self.pods.contains), "pod1 to web answered \(hairpin)")
         // ClusterIP UDP.
         let dns = lab.probe(from: "client", dst: "198.18.10.12", port: 53, count: 30, udp: true)
         #expect(Set(dns).isSubset(of: Self.pods) && Set(dns).count >= 2, "dns answered \(dns)")
@@ -86,6 +91,15 @@ struct DataplaneKernelTests {
             // The table is one nft transaction away: check it holds the verdict maps upstream writes.
             let table = lab.inNamespace("node", "nft list table ip kube-proxy").output
             #expect(table.contains("map service-ips") && table.contains("numgen random mod 2 vmap"))
+        }
+        if mode == "nftables-maps" {
+            // Endpoints are map elements: web's map holds the two left, and no endpoint chain exists
+            // but the sticky Service's (affinity keeps upstream's chains).
+            let table = lab.inNamespace("node", "nft list table ip kube-proxy").output
+            #expect(table.contains("dnat ip to numgen random mod 65536 map @cluster-endpoints-"))
+            #expect(table.contains("0-32767 : 198.18.1.2 . 8080, 32768-65535 : 198.18.1.6 . 8080"), "web's endpoint map")
+            let endpointChains = table.split(separator: "\n").filter { $0.contains("chain endpoint-") }
+            #expect(!endpointChains.isEmpty && endpointChains.allSatisfy { $0.contains("demo/sticky/") }, "\(endpointChains)")
         }
 
         // Add a Service, then remove another.

@@ -65,6 +65,7 @@ final class Lab: @unchecked Sendable {
     func startProxy(mode: String) throws {
         let flags = switch mode {
         case "nftables": "--proxy-mode nftables"
+        case "nftables-maps": "--proxy-mode nftables --nftables-layout endpoint-maps"
         case "iptables-tree": "--proxy-mode iptables --iptables-backend legacy --iptables-dispatch tree/2"
         default: "--proxy-mode iptables --iptables-backend \(mode.dropFirst("iptables-".count))"
         }

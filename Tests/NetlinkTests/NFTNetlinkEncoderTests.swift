@@ -127,10 +127,40 @@ struct NFTNetlinkEncoderTests {
         ])
     }
 
+    @Test("endpoint maps: created with their typeof, flushed, slot ranges as start and end elements, the dnat rule looking them up")
+    func endpointMaps() throws {
+        let type = NFTablesCompiler.endpointMapType(family: "ip", protocol: "tcp")
+        var tx = NFTTransaction(family: "ip", table: "kube-proxy")
+        tx.add(.map(name: "cluster-endpoints-x", type: type, comment: nil))
+        tx.flush(.map(name: "cluster-endpoints-x", type: type, comment: nil))
+        tx.add(.element(container: "cluster-endpoints-x", key: "32768-65535", value: "198.18.1.6 . 8080", comment: nil))
+        tx.add(.rule(chain: "svc", text: "meta l4proto tcp dnat ip to numgen random mod 65536 map @cluster-endpoints-x"))
+        let messages = try encoder.encode(tx, firstSequence: 100).messages.map { var m = $0; m.flags.remove(.ack); return m }
+        #expect(messages.count == 4)
+        #expect(messages[0] == NFTablesNetlink.endpointMap(family: .ip, table: "kube-proxy", name: "cluster-endpoints-x", id: 1, modulus: 65536,
+                                                           transport: 8, sequence: 100, ack: false))
+        #expect(messages[1] == NFTablesNetlink.flushSet(family: .ip, table: "kube-proxy", name: "cluster-endpoints-x", sequence: 101, ack: false))
+        // Keys in network order: 32768 starts the range with its data, 65536 ends it.
+        #expect(messages[2] == NFTablesNetlink.elements(add: true, family: .ip, table: "kube-proxy", set: "cluster-endpoints-x", setID: 1, [
+            .init(key: [0, 0, 0x80, 0], data: .bytes([198, 18, 1, 6, 0x1F, 0x90, 0, 0])),
+            .init(key: [0, 1, 0, 0], intervalEnd: true),
+        ], sequence: 102, ack: false))
+        #expect(messages[3] == NFTablesNetlink.rule(family: .ip, table: "kube-proxy", chain: "svc", [
+            .meta(key: .l4proto, register: 1), .compare(register: 1, op: .equal, value: [6]),
+            .numgenRandom(modulus: 65536, register: 1), .hostToNetwork(register: 1, size: 4),
+            .mapLookup(set: "cluster-endpoints-x", setID: 1, register: 1, destination: 1),
+            .nat(destination: true, family: 2, addressRegister: 1, portRegister: 9),
+        ], sequence: 103, ack: false))
+        // Another protocol's declaration is not an endpoint map the writer knows: it goes to nft.
+        var other = NFTTransaction(family: "ip", table: "kube-proxy")
+        other.add(.map(name: "m", type: NFTablesCompiler.endpointMapType(family: "ip6", protocol: "tcp"), comment: nil))
+        #expect(throws: NFTWireError.self) { try encoder.encode(other, firstSequence: 1) }
+    }
+
     @Test("what the writer leaves to nft is refused with the operation named", arguments: [
         (NFTTransaction.Verb.add, NFTObject.table(comment: nil), "add table"),
         (.add, .chain(name: "nat-prerouting", base: .init(type: "nat", hook: "prerouting", priority: -100), comment: nil), "add chain"),
-        (.flush, .map(name: "service-ips", type: "ipv4_addr : verdict", comment: nil), "flush map"),
+        (.add, .map(name: "service-ips", type: "ipv4_addr : verdict", comment: nil), "add map"),
         (.add, .rule(chain: "fw", text: "ip saddr != { 198.18.5.0/24, 198.18.5.7 } drop"), "overlapping, adjacent or open"),
         (.add, .rule(chain: "fw", text: "ip saddr != { 0.0.0.0/0, 198.19.0.1 } drop"), "overlapping, adjacent or open"),
         (.add, .rule(chain: "x", text: "ip daddr 198.19.0.1 counter drop"), "statement counter"),

@@ -87,6 +87,9 @@ extension KubeProxyConfiguration {
            !(dispatch.hasPrefix("tree/") && (Int(dispatch.dropFirst(5)) ?? 0) >= 1) {
             errors.append("KubeProxyConfiguration.iptables.dispatch: Unsupported value: \"\(dispatch)\": supported values: \"flat\", \"tree\", \"tree/<leaf size>\"")
         }
+        if let layout = nftables?.layout, !["upstream", "endpoint-maps"].contains(layout) {
+            errors.append("KubeProxyConfiguration.nftables.layout: Unsupported value: \"\(layout)\": supported values: \"upstream\", \"endpoint-maps\"")
+        }
         let localModes = ["ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"]
         if !localModes.contains(resolvedDetectLocalMode) {
             errors.append("KubeProxyConfiguration.detectLocalMode: Unsupported value: \"\(resolvedDetectLocalMode)\"")

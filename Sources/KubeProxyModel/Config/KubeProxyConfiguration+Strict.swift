@@ -5,8 +5,8 @@ extension KubeProxyConfiguration {
     public static let apiVersionV1alpha1 = "kubeproxy.config.k8s.io/v1alpha1"
 
     /// Decodes a configuration file strictly: the document must be `kind: KubeProxyConfiguration` of
-    /// ``apiVersionV1alpha1``, and every key must be one of upstream's fields (or `iptables.dispatch`,
-    /// this proxy's own, and the top-level `syncPeriod`/`minSyncPeriod` of v1alpha2); anything else is
+    /// ``apiVersionV1alpha1``, and every key must be one of upstream's fields (or `iptables.dispatch` and
+    /// `nftables.layout`, this proxy's own, and the top-level `syncPeriod`/`minSyncPeriod` of v1alpha2); anything else is
     /// refused naming the field. (Upstream decodes strictly
     /// and then only warns; a misspelt field silently falling back to a default is how nodes break.)
     /// - Throws: ``ManifestError`` with code `invalidConfiguration`, naming the field.
@@ -74,8 +74,8 @@ indirect enum ConfigSchema: Sendable {
         Dictionary(uniqueKeysWithValues: names.map { ($0, .scalar) })
     }
 
-    /// Upstream's fields (1.31–1.34), plus `iptables.dispatch` (this proxy's own) and the top-level
-    /// `syncPeriod` and `minSyncPeriod` (upstream's v1alpha2 names).
+    /// Upstream's fields (1.31–1.34), plus `iptables.dispatch` and `nftables.layout` (this proxy's
+    /// own) and the top-level `syncPeriod` and `minSyncPeriod` (upstream's v1alpha2 names).
     static let configuration: ConfigSchema = {
         var top = fields("apiVersion", "kind", "hostnameOverride", "bindAddress", "healthzBindAddress", "metricsBindAddress",
                          "bindAddressHardFail", "enableProfiling", "showHiddenMetricsForVersion", "mode", "detectLocalMode",
@@ -94,7 +94,7 @@ indirect enum ConfigSchema: Sendable {
         var ipvs = fields("syncPeriod", "minSyncPeriod", "scheduler", "strictARP", "tcpTimeout", "tcpFinTimeout", "udpTimeout")
         ipvs["excludeCIDRs"] = .list(.scalar)
         top["ipvs"] = .object(ipvs)
-        top["nftables"] = .object(fields("masqueradeBit", "masqueradeAll", "syncPeriod", "minSyncPeriod"))
+        top["nftables"] = .object(fields("masqueradeBit", "masqueradeAll", "syncPeriod", "minSyncPeriod", "layout"))
         top["winkernel"] = .object(fields("networkName", "sourceVip", "enableDSR", "rootHnsEndpointName", "forwardHealthCheckVip"))
         top["detectLocal"] = .object(fields("bridgeInterface", "interfaceNamePrefix"))
         top["conntrack"] = .object(fields("maxPerCore", "min", "tcpEstablishedTimeout", "tcpCloseWaitTimeout", "tcpBeLiberal",

@@ -43,6 +43,10 @@ public struct KubeProxyConfiguration: Codable, Hashable, Sendable {
         public var masqueradeBit: Int?
         public var syncPeriod: GoDuration?
         public var minSyncPeriod: GoDuration?
+        /// swift-kube-proxy's own: `upstream` (kube-proxy's table, the default) or `endpoint-maps`
+        /// (endpoint choice by named maps, for endpoint changes without table re-validation).
+        public var layout: String?
+        public init() {}
     }
 
     /// `ipvs` section.

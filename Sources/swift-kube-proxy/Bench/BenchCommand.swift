@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure new-connection cost and sync time versus the number of Services, per mode, in scratch network namespaces.")
 
-    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables (Service chains over netlink, as the daemon), nftables-nft (everything through nft), nftables-upstream (one nft transaction per sync), ipvs (needs a kernel with IPVS: see vm/).")
+    @Option(help: "Modes to measure (comma-separated): iptables-legacy, iptables-nft, iptables-legacy-tree, iptables-nft-tree, nftables (Service chains over netlink, as the daemon), nftables-maps (the same in the endpoint-maps layout), nftables-nft (everything through nft), nftables-upstream (one nft transaction per sync), ipvs (needs a kernel with IPVS: see vm/).")
     var modes = "iptables-legacy,iptables-nft,iptables-legacy-tree,iptables-nft-tree,nftables"
     @Option(help: "Service counts (comma-separated).") var services = "100,1000,5000,10000,30000"
     @Option(help: "Endpoints per Service.") var endpoints = 1
@@ -30,7 +30,7 @@ struct Bench: AsyncParsableCommand {
         let counts = quick ? [100, 1000] : services.split(separator: ",").compactMap { Int($0) }
         let sampleCount = quick ? 300 : samples
         let modeList = modes.split(separator: ",").map(String.init)
-        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables", "nftables-nft", "nftables-upstream", "ipvs"].contains(m) {
+        for m in modeList where !["iptables-legacy", "iptables-nft", "iptables-legacy-tree", "iptables-nft-tree", "nftables", "nftables-maps", "nftables-nft", "nftables-upstream", "ipvs"].contains(m) {
             throw ValidationError("--modes: unknown mode \(m)")
         }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
@@ -69,6 +69,7 @@ struct Bench: AsyncParsableCommand {
         var options = IPTablesCompilerOptions(localDetector: .cidr(CIDR(sloppy: "198.18.1.0/24")!), nodePortAddresses: NodePortAddresses([], family: .ipv4),
                                               features: features)
         if mode.hasSuffix("-tree") { options.dispatch = .defaultTree }
+        if mode == "nftables-maps" { options.common.nftablesLayout = .endpointMaps }
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let clock = ContinuousClock()
@@ -94,7 +95,7 @@ struct Bench: AsyncParsableCommand {
             size = plan.transaction.rendered().utf8.count
             rules = plan.transaction.count
             let commands = NFTCommands(runner: runner)
-            let nft: any NFTablesInterface = mode == "nftables"
+            let nft: any NFTablesInterface = mode == "nftables" || mode == "nftables-maps"
                 ? NFTablesNetlinkWriter(nft: commands, socket: try NetworkNamespace.run(in: lab.node) { try NetlinkSocket(protocol: NFTablesNetlink.netlinkProtocol) })
                 : commands
             proxier = NFTablesProxier(nft: nft, options: options, family: .ipv4,

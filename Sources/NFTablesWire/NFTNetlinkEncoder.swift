@@ -18,7 +18,8 @@ public struct NFTNetlinkEncoder: Sendable {
 
     /// The messages of `transaction`, without the batch markers; sequence numbers from `firstSequence`.
     /// Only the last message asks for an ack: the kernel reports every refusal anyway, and an ack
-    /// per message would need ~1 KiB of receive buffer each.
+    /// per message would need ~1 KiB of receive buffer each. A message of several elements names
+    /// the first of their operations.
     public func encode(_ transaction: NFTTransaction, firstSequence: UInt32) throws -> Encoded {
         guard let family = NFTablesNetlink.Family(name: transaction.family) else {
             throw NFTWireError(code: .unsupported, message: "family \(transaction.family)")
@@ -31,8 +32,29 @@ public struct NFTNetlinkEncoder: Sendable {
         func next() -> UInt32 { defer { sequence &+= 1 }; return sequence }
         var setIDs: [String: UInt32] = [:]
         var lastSetID: UInt32 = 0
+        // Consecutive element operations on one set share a message (one set lookup in the kernel
+        // instead of one per element), up to `elementBytesPerMessage`.
+        var pending: (add: Bool, set: String, elements: [NFTablesNetlink.Element], bytes: Int, index: Int)?
+        func flushPending() {
+            guard let p = pending else { return }
+            out.append(NFTablesNetlink.elements(add: p.add, family: family, table: table, set: p.set, setID: setIDs[p.set], p.elements,
+                                                sequence: next(), ack: false))
+            origins.append(p.index)
+            pending = nil
+        }
+        func queue(add: Bool, _ set: String, _ elements: [NFTablesNetlink.Element], index: Int) {
+            let bytes = elements.reduce(0) { $0 + Self.estimatedSize($1) }
+            if let p = pending, p.add == add, p.set == set, p.bytes + bytes <= Self.elementBytesPerMessage {
+                pending!.elements += elements
+                pending!.bytes += bytes
+                return
+            }
+            flushPending()
+            pending = (add, set, elements, bytes, index)
+        }
         for (index, operation) in transaction.operations.enumerated() {
             do {
+                if case .element = operation.object {} else { flushPending() }
                 switch (operation.verb, operation.object) {
                 case (.add, .chain(let name, nil, let comment)):
                     out.append(NFTablesNetlink.chain(add: true, family: family, table: table, name: name, comment: comment, sequence: next(), ack: false))
@@ -76,12 +98,9 @@ public struct NFTNetlinkEncoder: Sendable {
                 case (.delete, .set(let name, _, _, _, _)):
                     out.append(NFTablesNetlink.deleteSet(family: family, table: table, name: name, sequence: next(), ack: false))
                 case (.add, .element(let container, let key, let value, let comment)):
-                    let elements = try Self.elements(key: key, value: value, comment: comment)
-                    out.append(NFTablesNetlink.elements(add: true, family: family, table: table, set: container, setID: setIDs[container], elements,
-                                                        sequence: next(), ack: false))
+                    queue(add: true, container, try Self.elements(key: key, value: value, comment: comment), index: index)
                 case (.delete, .element(let container, let key, _, _)):
-                    let elements = try Self.elements(key: key, value: nil, comment: nil)
-                    out.append(NFTablesNetlink.elements(add: false, family: family, table: table, set: container, elements, sequence: next(), ack: false))
+                    queue(add: false, container, try Self.elements(key: key, value: nil, comment: nil), index: index)
                 default:
                     throw NFTWireError(code: .unsupported, message: "\(operation.verb.rawValue) \(operation.object.kind)")
                 }
@@ -91,11 +110,31 @@ public struct NFTNetlinkEncoder: Sendable {
             }
             origins += repeatElement(index, count: out.count - origins.count)
         }
+        flushPending()
         if var last = out.popLast() {
             last.flags.insert(.ack)
             out.append(last)
         }
         return Encoded(messages: out, operations: origins)
+    }
+
+    /// The most element bytes one message carries: the element list is one attribute, whose length
+    /// field has 16 bits.
+    static let elementBytesPerMessage = 32 * 1024
+
+    /// About what `element` takes in a message (key, data, comment and their attribute headers).
+    static func estimatedSize(_ element: NFTablesNetlink.Element) -> Int {
+        let data: Int
+        switch element.data {
+        case .none: data = 0
+        case .bytes(let bytes): data = bytes.count + 8
+        case .verdict(let verdict):
+            switch verdict {
+            case .jump(let chain), .goto(let chain): data = chain.utf8.count + 28
+            default: data = 20
+            }
+        }
+        return element.key.count + data + (element.comment.map { $0.utf8.count + 8 } ?? 0) + 32
     }
 
     /// nft's protocol id for the port of an endpoint map declared as `type` (nil: another kind of map).

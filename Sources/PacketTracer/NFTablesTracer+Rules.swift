@@ -11,6 +11,21 @@ extension NFTablesTracer.Walk {
         while i < words.count {
             let rest = Array(words[i...])
             if rest.starts(with: ["ct", "state", "new"]) { i += 3; continue }
+            if rest.starts(with: ["ct", "status", "dnat"]) {
+                guard !candidates.isEmpty else { note(chain, depth, rule, matched: false, "no match: not DNATed"); return .next }
+                i += 3
+                continue
+            }
+            if rest.count >= 6, ["ip", "ip6"].contains(rest[0]), rest[1] == "saddr", rest[2] == ".", rest[4] == "daddr", rest[5].hasPrefix("@") {
+                // ip saddr . ip daddr @endpoint-hairpin: some endpoint chosen is the source itself.
+                if counting { rulesEvaluated += 1 }
+                let set = String(rest[5].dropFirst()), source = packet.source
+                let hairpin = candidates.contains { IPTablesTracer.host(of: $0.endpoint) == source }
+                    && tracer.table.containers[set]?.elements["\(source) . \(source)"] != nil
+                if !hairpin { note(chain, depth, rule, matched: false, "no match: no endpoint chosen is \(source)"); return .next }
+                i += 6
+                continue
+            }
             if rest.count >= 3, ["ip", "ip6"].contains(rest[0]), ["saddr", "daddr"].contains(rest[1]) {
                 let address = rest[1] == "saddr" ? packet.source : packet.destination
                 if rest[2] == "." { break } // a concatenated vmap key follows
@@ -90,6 +105,10 @@ extension NFTablesTracer.Walk {
             note(chain, depth, rule, matched: true, "masquerade (source NAT to the outgoing address)")
             return .exit(.accepted)
         case "meta":
+            if let to = action.firstIndex(of: "to"), to + 1 < action.count, action[to + 1] == "numgen",
+               let at = action.firstIndex(of: "map"), at + 1 < action.count {
+                return chooseFromEndpointMap(String(action[at + 1].dropFirst()), chain: chain, depth: depth, rule: rule, weight: weight, counting: counting)
+            }
             if let to = action.firstIndex(of: "to"), to + 1 < action.count {
                 candidates.append(.init(endpoint: action[to + 1], probability: weight, chain: chain))
                 note(chain, depth, rule, matched: true, "DNAT to \(action[to + 1])")
@@ -112,6 +131,32 @@ extension NFTablesTracer.Walk {
             note(chain, depth, rule, matched: true, "(not interpreted) \(text)")
             return .next
         }
+    }
+
+    /// `dnat to numgen random mod N map @m` (the `endpoint-maps` layout): each `first-last : address . port`
+    /// element is a candidate with its share of the N slots.
+    mutating func chooseFromEndpointMap(_ map: String, chain: String, depth: Int, rule: String, weight: Double, counting: Bool) -> Step {
+        if counting { rulesEvaluated += 1 }
+        let container = tracer.table.containers[map]
+        let slots = Double(NFTablesCompiler.endpointSlots)
+        var chosen: [(String, Double)] = []
+        for key in container?.keys ?? [] {
+            let bounds = key.split(separator: "-").compactMap { Int($0) }
+            let parts = container?.elements[key]?.value?.components(separatedBy: " . ") ?? []
+            guard bounds.count == 2, parts.count == 2, let ip = IPAddress(sloppy: parts[0]) else { continue }
+            let endpoint = ip.family == .ipv6 ? "[\(parts[0])]:\(parts[1])" : "\(parts[0]):\(parts[1])"
+            chosen.append((endpoint, weight * Double(bounds[1] - bounds[0] + 1) / slots))
+        }
+        guard !chosen.isEmpty else {
+            note(chain, depth, rule, matched: false, "lookup @\(map): no element")
+            return .next
+        }
+        note(chain, depth, rule, matched: true, "random choice among \(chosen.count) endpoints in @\(map)")
+        for (endpoint, probability) in chosen {
+            candidates.append(.init(endpoint: endpoint, probability: probability, chain: chain))
+            note(chain, depth + 1, rule, matched: true, "DNAT to \(endpoint), \(Self.percent(probability))")
+        }
+        return .exit(.accepted)
     }
 
     static func contains(_ text: String, _ ip: IPAddress) -> Bool {

@@ -10,7 +10,7 @@ public protocol NFTablesInterface: Sendable {
     func check(_ transaction: NFTTransaction) async throws
     /// The names of the chains of the table (empty when the table does not exist).
     func listChains(family: String, table: String) async throws -> [String]
-    /// The names of the sets of the table.
+    /// The names of the sets and maps of the table.
     func listSets(family: String, table: String) async throws -> [String]
     /// Whether the table exists.
     func tableExists(family: String, table: String) async -> Bool
@@ -25,12 +25,12 @@ public struct NFTCommands: NFTablesInterface {
     public init(runner: any CommandRunner) { self.runner = runner }
 
     public func run(_ transaction: NFTTransaction) async throws {
-        let r = try await runner.run("nft", ["-f", "-"], stdin: transaction.rendered())
+        let r = try await runner.run("nft", ["-f", "-"], stdin: transaction.renderedForNFT())
         guard r.succeeded else { throw Self.error(r.stderr) }
     }
 
     public func check(_ transaction: NFTTransaction) async throws {
-        let r = try await runner.run("nft", ["--check", "-f", "-"], stdin: transaction.rendered())
+        let r = try await runner.run("nft", ["--check", "-f", "-"], stdin: transaction.renderedForNFT())
         guard r.succeeded else { throw Self.error(r.stderr) }
     }
 
@@ -38,8 +38,9 @@ public struct NFTCommands: NFTablesInterface {
         try await list("chains", key: "chain", family: family, table: table)
     }
 
+    /// Sets and maps (`nft list sets` leaves maps out).
     public func listSets(family: String, table: String) async throws -> [String] {
-        try await list("sets", key: "set", family: family, table: table)
+        try await list("sets", key: "set", family: family, table: table) + list("maps", key: "map", family: family, table: table)
     }
 
     /// `nft --check create table`: refused with "File exists" exactly when the table is there.

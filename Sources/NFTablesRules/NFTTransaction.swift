@@ -51,6 +51,39 @@ public struct NFTTransaction: Hashable, Sendable {
         return out
     }
 
+    /// The text for `nft -f -`, with each added element of a set or map declared earlier in the
+    /// transaction written as that declaration holding it (`add map … { type … ; elements = { … } ; }`).
+    /// An `add element` command makes nft 1.0 dump the elements of every interval set of the table
+    /// before it applies anything (seconds with 10k endpoint maps); a declaration does not. Still one
+    /// line per operation, so nft's line numbers name operations.
+    public func renderedForNFT() -> String {
+        var out = ""
+        out.reserveCapacity(operations.count * 100)
+        var declarations: [String: NFTObject] = [:]
+        for op in operations {
+            switch (op.verb, op.object) {
+            case (.add, .set(let name, _, _, _, _)), (.add, .map(let name, _, _)):
+                declarations[name] = op.object
+                out += op.object.line("add", family: family, table: table)
+            case (.add, .element(let container, let key, let value, let comment)):
+                if let declaration = declarations[container] {
+                    var element = key
+                    if let comment { element += " comment \"\(comment)\"" }
+                    if let value { element += " : \(value)" }
+                    var line = declaration.line("add", family: family, table: table)
+                    line.removeLast()   // the declaration's closing brace
+                    out += line + "elements = { \(element) } ; }"
+                } else {
+                    out += op.object.line("add", family: family, table: table)
+                }
+            default:
+                out += op.object.line(op.verb.rawValue, family: family, table: table)
+            }
+            out += "\n"
+        }
+        return out
+    }
+
     /// The chains this transaction adds.
     public var addedChainNames: Set<String> {
         Set(operations.compactMap { op in

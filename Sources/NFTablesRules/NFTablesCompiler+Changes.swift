@@ -29,7 +29,7 @@ extension NFTablesCompiler {
                 if let old { stale.formUnion(old.chains); unusedSets.formUnion(old.sets) }
                 continue
             }
-            let (record, chains, rules, maps) = serviceParts(svc, state)
+            let (record, chains, rules, maps) = serviceParts(svc, state, existingSets: previous.affinitySets)
             memory.services[name] = record
             if let old {
                 stale.formUnion(old.chains.subtracting(record.chains))

@@ -46,7 +46,7 @@ public struct NFTablesCompiler: Sendable {
         records.reserveCapacity(state.services.count)
         for name in state.sortedServicePortNames {
             guard let svc = state.services[name] else { continue }
-            let (record, chains, rules) = service(svc, state)
+            let (record, chains, rules) = service(svc, state, existingSets: existingSets)
             active.formUnion(record.chains)
             activeSets.formUnion(record.sets)
             for e in record.elements { desired.add(e.container, e.key, value: e.value, comment: e.comment) }
@@ -91,14 +91,17 @@ public struct NFTablesCompiler: Sendable {
 
     /// One Service port: what it contributes, and the operations that write its sets, chains and rules
     /// (endpoint maps, created and filled, last among `chains`).
-    func service(_ svc: ServicePortInfo, _ state: ProxyState) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction) {
-        let (record, chains, rules, maps) = serviceParts(svc, state)
+    func service(_ svc: ServicePortInfo, _ state: ProxyState, existingSets: Set<String>?) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction) {
+        let (record, chains, rules, maps) = serviceParts(svc, state, existingSets: existingSets)
         return (record, chains.appending(maps), rules)
     }
 
     /// ``service(_:_:)`` with the endpoint maps' operations apart; the record's digests tell a
-    /// partial sync whether the chains or only the maps changed.
-    func serviceParts(_ svc: ServicePortInfo, _ state: ProxyState) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction, maps: NFTTransaction) {
+    /// partial sync whether the chains or only the maps changed. An endpoint map not among
+    /// `existingSets` (nil: not known) is new and is not flushed: each kernel operation on a named
+    /// set first finds it in a list of every set of the table.
+    func serviceParts(_ svc: ServicePortInfo, _ state: ProxyState,
+                      existingSets: Set<String>?) -> (NFTablesMemory.ServiceRecord, chains: NFTTransaction, rules: NFTTransaction, maps: NFTTransaction) {
         let selection = EndpointSelection(service: svc, state: state)
         var chains = NFTTransaction(family: nftFamily, table: Self.table), rules = chains, maps = chains
         var own = DesiredElements(), ownChains = Set<String>(), ownSets = Set<String>()
@@ -111,7 +114,12 @@ public struct NFTablesCompiler: Sendable {
             record.rulesDigest = hasher.finalize()
             record.mapsDigest = maps.hashValue
         }
-        return (record, chains, rules, maps)
+        guard let existingSets else { return (record, chains, rules, maps) }
+        var written = NFTTransaction(family: nftFamily, table: Self.table)
+        written.append(operations: maps.operations.filter { op in
+            if op.verb == .flush, case .map(let name, _, _) = op.object { existingSets.contains(name) } else { true }
+        }[...])
+        return (record, chains, rules, written)
     }
 
     /// The addresses that accept NodePort traffic when `nodePortAddresses` names some.

@@ -107,6 +107,17 @@ struct NFTablesWireKernelTests {
 
         for proxier in [byNFT, byNetlink] { await proxier.forceFullSync() }
         try await syncBoth(inputs.state, "resync")
+
+        if layout == .endpointMaps {
+            // A full sync deletes the endpoint maps nothing uses any more (the table's maps are listed with its sets).
+            var fewer = inputs.state
+            fewer.services[web] = nil
+            fewer.endpoints[web] = nil
+            await byNetlink.forceFullSync()
+            #expect(await byNetlink.sync(fewer).succeeded)
+            let maps = Lab.shell("ip netns exec \(wire.name) nft list maps ip").output
+            #expect(maps.contains("cluster-endpoints-") && !maps.contains("demo/web/"), "\(maps)")
+        }
     }
 
     @Test("the integrity check's netlink dumps count what nft's listing counts (chains, rules, elements)")

@@ -4,10 +4,13 @@
 # endpoint at a time (--churn N) and times each change until the proxy's next finished sync.
 # Also prints the proxy's resident memory at that size. Everything runs in lab namespaces.
 #   bench/daemon-latency.sh [SERVICESxENDPOINTS] [CHANGES] [MODE]     (default 10000x10 1000 nftables)
+# MODE is a proxy mode, or nftables-maps for nftables mode in the endpoint-maps layout.
 # minSyncPeriod is 0s (MIN_SYNC=1s for upstream's default, which then dominates back-to-back changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-10000x10}; CHANGES=${2:-1000}; MODE=${3:-nftables}
+MODE_FLAGS="--proxy-mode $MODE"
+[ "$MODE" = nftables-maps ] && MODE_FLAGS="--proxy-mode nftables --nftables-layout endpoint-maps"
 swift build -c release --product swift-kube-proxy >/dev/null
 swift build -c release --product skp-apiserver >/dev/null
 swift build -c release --product skp-lab >/dev/null
@@ -24,7 +27,7 @@ ip netns exec "${P}ext" "$API" --listen 198.18.2.2:6443 --pki "$work/pki" --synt
   --churn "$CHANGES" --proxy-log "$work/proxy.log" > "$work/api.log" 2>&1 &
 API_PID=$!
 for _ in $(seq 1 600); do grep -q "^loaded" "$work/api.log" && break; sleep 0.1; done
-ip netns exec "${P}node" "$BIN" run --config examples/config.yaml --kubeconfig "$work/pki/kubeconfig" --proxy-mode "$MODE" \
+ip netns exec "${P}node" "$BIN" run --config examples/config.yaml --kubeconfig "$work/pki/kubeconfig" $MODE_FLAGS \
   --iptables-backend nft --iptables-min-sync-period "${MIN_SYNC:-0s}" > "$work/proxy.log" 2>&1 &
 PROXY_PID=$!
 start=$(date +%s.%N)

@@ -81,6 +81,10 @@ extension NFTablesCompiler {
                 if was <= 1 && will <= 1 {
                     target[key] = .some(will == 1 ? firstWanted[key] : nil)
                     shared[key] = nil
+                } else if Self.plainContainers.contains(container) {
+                    // Elements without value or comment: any contributor writes the same one, so counting is enough.
+                    target[key] = .some(will > 0 ? NFTablesMemory.Element(value: nil, comment: nil) : nil)
+                    shared[key] = will > 1 ? will - 1 : nil
                 } else {
                     // Wanted by several ports (of this or other Services): the first port in order wins, as in a full sync.
                     let contributors = Self.contributors(of: key, in: container, memory.services)
@@ -115,8 +119,12 @@ extension NFTablesCompiler {
                                 perService: perService, tail: tail)
     }
 
+    /// Sets whose elements never carry a value or a comment (a ClusterIP several ports share, an
+    /// endpoint several Services share).
+    static let plainContainers: Set<String> = [clusterIPs, endpointHairpin]
+
     /// The ports that want `key` in `container`, first in Service order first (a scan of every
-    /// port: only for keys several ports want, rare).
+    /// port: only for keys several ports want in containers whose elements differ, rare).
     static func contributors(of key: String, in container: String,
                              _ services: [ServicePortName: NFTablesMemory.ServiceRecord]) -> [(name: ServicePortName, element: NFTablesMemory.Element)] {
         var found: [(name: ServicePortName, element: NFTablesMemory.Element)] = []

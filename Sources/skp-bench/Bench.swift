@@ -40,7 +40,10 @@ struct Bench {
             // Compile times of the nftables mode: full, and partial after one endpoint change.
             let spec = args[i + 1].split(separator: "x").compactMap { Int($0) }
             let state = SyntheticCluster.state(services: spec[0], endpoints: spec.count > 1 ? spec[1] : 10)
-            let nft = NFTablesCompiler(options: options().common, family: .ipv4)
+            var common = options().common
+            // SKP_NFTABLES_LAYOUT=endpoint-maps: the opt-in layout's compile times.
+            common.nftablesLayout = NFTablesLayout(rawValue: ProcessInfo.processInfo.environment["SKP_NFTABLES_LAYOUT"] ?? "") ?? .upstream
+            let nft = NFTablesCompiler(options: common, family: .ipv4)
             let (full, fullTime) = time { nft.compile(state, scope: .full, previous: nil, existingChains: [], existingSets: []) }
             let changed = SyntheticCluster.changingOneEndpoint(state, index: spec[0] / 2)
             let (changedSet, diffTime) = time { changed.changedServices(since: state) }

@@ -52,11 +52,15 @@ struct Analyze: AsyncParsableCommand {
                                        chains: dump.tables.reduce(0) { $0 + $1.chains.count }, minWalk: lo, meanWalk: mean, maxWalk: hi))
         }
         inputs.options.dispatch = .flat
-        let table = try inputs.firstSyncNFTablesState()
-        let nftTracer = NFTablesTracer(table: table, localAddresses: Set(try host.addresses()))
-        let (lo, mean, hi) = walk(packets.map { nftTracer.trace($0, fromThisHost: false).rulesEvaluated })
-        figures.append(ModeFigures(mode: "nftables", rules: table.chainNames.reduce(0) { $0 + (table.chains[$1]?.rules.count ?? 0) },
-                                   chains: table.chainNames.count, minWalk: lo, meanWalk: mean, maxWalk: hi))
+        for layout in NFTablesLayout.allCases {
+            inputs.options.common.nftablesLayout = layout
+            let table = try inputs.firstSyncNFTablesState()
+            let nftTracer = NFTablesTracer(table: table, localAddresses: Set(try host.addresses()))
+            let (lo, mean, hi) = walk(packets.map { nftTracer.trace($0, fromThisHost: false).rulesEvaluated })
+            figures.append(ModeFigures(mode: layout == .upstream ? "nftables" : "nftables (endpoint-maps)",
+                                       rules: table.chainNames.reduce(0) { $0 + (table.chains[$1]?.rules.count ?? 0) },
+                                       chains: table.chainNames.count, minWalk: lo, meanWalk: mean, maxWalk: hi))
+        }
 
         let perRule = try benchResults.map(Self.fittedRuleCost)
         print("cluster: \(packets.count) Service ports (\(inputs.state.family.rawValue)); walk = rules a new connection from a pod evaluates")

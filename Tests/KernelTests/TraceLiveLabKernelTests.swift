@@ -14,30 +14,33 @@ struct TraceLiveLabKernelTests {
         "198.18.2.2 198.18.2.1 30080", "198.18.2.2 198.18.2.1 30082",
     ].map { $0.split(separator: " ").map(String.init) }
 
-    @Test("trace --live equals trace of the manifests; the mode is detected; no drift", arguments: ["iptables-nft", "iptables-legacy", "nftables"])
+    @Test("trace --live equals trace of the manifests; the mode is detected; no drift", arguments: ["iptables-nft", "iptables-legacy", "nftables", "nftables-maps"])
     func liveEqualsCompiled(mode: String) throws {
         let lab = try Lab(prefix: "skptl-b")
         defer { lab.tearDown() }
         try lab.writeManifests(Lab.exampleDocuments())
         try lab.startProxy(mode: mode)
         let config = Lab.root.appendingPathComponent("examples/config.yaml").path
-        let flags = mode == "nftables" ? ["--proxy-mode", "nftables"] : ["--proxy-mode", "iptables", "--iptables-backend", String(mode.dropFirst(9))]
+        let nftables = mode.hasPrefix("nftables")
+        let flags = mode == "nftables" ? ["--proxy-mode", "nftables"]
+            : mode == "nftables-maps" ? ["--proxy-mode", "nftables", "--nftables-layout", "endpoint-maps"]
+            : ["--proxy-mode", "iptables", "--iptables-backend", String(mode.dropFirst(9))]
         for p in Self.packets {
             let packet = ["--src", p[0], "--dst", p[1], "--dport", p[2], "--protocol", p.count > 3 ? p[3] : "tcp"]
             let live = try TraceLive.json(["--live"] + packet, in: "\(lab.prefix)node")
             let compiled = try TraceLive.json(packet + ["--config", config, "--manifests", lab.manifestPath] + flags, in: "\(lab.prefix)node")
             #expect(TraceLive.summary(live) == TraceLive.summary(compiled), "\(mode) \(p)")
             let info = live["live"] as? [String: Any] ?? [:]
-            #expect(info["mode"] as? String == (mode == "nftables" ? "nftables" : "iptables"), "\(p)")
+            #expect(info["mode"] as? String == (nftables ? "nftables" : "iptables"), "\(p)")
             #expect((info["why"] as? String ?? "").hasPrefix("detected"), "\(p)")
-            let source = mode == "nftables" ? "nft list table ip kube-proxy" : "\(mode)-save"
+            let source = nftables ? "nft list table ip kube-proxy" : "\(mode)-save"
             #expect(info["source"] as? String == source, "\(p)")
         }
         // With the manifests, the live rules are compared with a fresh sync.
         let text = TraceLive.run(["--live", "--config", config, "--manifests", lab.manifestPath, "--src", "198.18.1.14", "--dst", "198.18.10.10", "--dport", "80"] + flags,
                                  in: "\(lab.prefix)node")
         #expect(text.status == 0 && text.output.contains("drift: none"), "\(text.output)")
-        #expect(text.output.contains("live: \(mode == "nftables" ? "nftables" : "iptables") mode (from the configuration)"), "\(text.output)")
+        #expect(text.output.contains("live: \(nftables ? "nftables" : "iptables") mode (from the configuration)"), "\(text.output)")
     }
 
     @Test("an existing conntrack entry of the flow is reported with its DNAT")

@@ -35,7 +35,7 @@ extension NFTablesCompiler {
     }
 
     /// The elements of an endpoint map: `first-last : address . port`, slots split as evenly as they go.
-    static func endpointMapElements(_ endpoints: [Endpoint]) -> [(key: String, value: String)] {
+    public static func endpointMapElements(_ endpoints: [Endpoint]) -> [(key: String, value: String)] {
         let n = min(endpoints.count, endpointSlots)
         return (0..<n).map { i in
             let first = i * endpointSlots / n, last = (i + 1) * endpointSlots / n - 1

@@ -6,9 +6,10 @@
 #   APPLY_SIZES  Service counts for the apply comparison   (default 1000,10000)
 #   MODES        modes for swift-kube-proxy bench          (default all five)
 #   ELEMENT_SIZE Services x endpoints for the nftables element-cost comparison (default 10000x10)
-#   SYNC_SIZE    Services (x 10 endpoints) for the nftables sync comparison: the netlink writer,
-#                nft alone, and upstream's single transaction, in one run (default 10000; slow:
-#                the upstream shape takes about 3 minutes at 10000)
+#   SYNC_SIZE    Services (x 10 endpoints) for the nftables sync comparison: the netlink writer
+#                in the endpoint-maps layout and in upstream's, nft alone, and upstream's single
+#                transaction, in one run (default 10000; slow: the upstream shape takes about 3
+#                minutes at 10000)
 #   IPVS_VM      0 skips the IPVS benchmark in the qemu VM (vm/bench.sh; slow: software emulation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,8 +39,8 @@ trap 'ip netns del '"$ns"' 2>/dev/null || true' EXIT
 ip netns exec "$ns" "$DIR/skp-bench" --integrity-cost "${INTEGRITY_SIZE:-10000x10}"
 ip netns del "$ns"
 "$DIR/swift-kube-proxy" bench --modes "$MODES" --services "$SIZES" --output bench-results
-# nftables syncs at scale: full sync and one endpoint change, three ways, one run.
-"$DIR/swift-kube-proxy" bench --modes nftables,nftables-nft,nftables-upstream --services "${SYNC_SIZE:-10000}" --endpoints 10 \
+# nftables syncs at scale: full sync and one endpoint change, four ways, one run.
+"$DIR/swift-kube-proxy" bench --modes nftables-maps,nftables,nftables-nft,nftables-upstream --services "${SYNC_SIZE:-10000}" --endpoints 10 \
   --samples 200 --output bench-results/nftables-sync
 # IPVS needs a kernel with IPVS: the same benchmark in the qemu VM (vm/bench.sh), IPVS beside
 # iptables on the guest kernel. IPVS_VM=0 skips it.

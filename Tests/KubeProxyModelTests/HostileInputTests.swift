@@ -55,6 +55,7 @@ struct HostileInputTests {
     featureGates: {AnyGate: true}
     logging: {format: text, vmodule: [{filePattern: "proxier*", verbosity: 4}]}
     iptables: {masqueradeBit: 14, dispatch: tree}
+    nftables: {layout: endpoint-maps}
     conntrack: {maxPerCore: null}
     """
 
@@ -62,7 +63,7 @@ struct HostileInputTests {
     func strictAccepts() throws {
         let config = try KubeProxyConfiguration.strictlyDecoding(Self.valid, source: "c.yaml")
         #expect(config.mode == "nftables")
-        #expect(config.iptables?.dispatch == "tree")
+        #expect(config.iptables?.dispatch == "tree" && config.nftables?.layout == "endpoint-maps")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let example = try String(contentsOf: root.appendingPathComponent("examples/config.yaml"), encoding: .utf8)
         #expect(try KubeProxyConfiguration.strictlyDecoding(example, source: "examples/config.yaml").hostnameOverride == "lab-node")

@@ -76,6 +76,19 @@ struct ManifestTests {
         #expect(errors.contains { $0.hasPrefix("KubeProxyConfiguration.iptables.masqueradeBit") })
     }
 
+    @Test("nftables.layout: upstream (the default) or endpoint-maps; anything else refused, naming the field")
+    func nftablesLayout() {
+        var c = KubeProxyConfiguration()
+        c.mode = "nftables"
+        c.nftables = .init()
+        c.nftables?.layout = "endpoint-maps"
+        #expect(c.validationErrors().isEmpty)
+        c.nftables?.layout = "flat"
+        #expect(c.validationErrors() == ["KubeProxyConfiguration.nftables.layout: Unsupported value: \"flat\": supported values: \"upstream\", \"endpoint-maps\""])
+        c.nftables?.layout = nil
+        #expect(c.validationErrors().isEmpty)
+    }
+
     @Test("IPVS mode: its periods, scheduler default, and validation of scheduler, excludeCIDRs and timeouts by field")
     func ipvsConfiguration() throws {
         var c = KubeProxyConfiguration()
